@@ -1,0 +1,95 @@
+/**
+ * Choosing the TensorFlow.js compute backend. This module is the only owner of tfjs's global
+ * backend state: everything else calls `initBackend()` (idempotent) and never `tf.setBackend`.
+ *
+ * Order for `auto`: `@tensorflow/tfjs-node` when it can be loaded at run time (it is not a
+ * dependency: its install downloads libtensorflow, which fails on offline machines), else `wasm`
+ * (SIMD, with our kernel fixes), else `cpu`. `PERTSET_BACKEND` overrides the default.
+ */
+import * as tf from '@tensorflow/tfjs';
+import * as path from 'path';
+import { ConfigError } from '../errors';
+
+export const BACKEND_NAMES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+export interface BackendOptions {
+  /** Which backend; default `PERTSET_BACKEND` or `auto`. */
+  backend?: BackendName;
+  /** wasm threads (opt-in, default 1; also `PERTSET_WASM_THREADS`). */
+  threads?: number;
+}
+
+export interface BackendInfo {
+  /** The tfjs backend now active: `tensorflow`, `wasm` or `cpu`. */
+  name: string;
+  /** What was asked for. */
+  requested: BackendName;
+  /** Human-readable reasons for the choice (one line each), e.g. why tfjs-node was not used. */
+  notes: string[];
+  threads: number;
+}
+
+let current: BackendInfo | null = null;
+
+export function parseBackendName(s: string | undefined, where = 'backend'): BackendName {
+  const v = (s ?? 'auto').trim();
+  if ((BACKEND_NAMES as readonly string[]).includes(v)) return v as BackendName;
+  throw new ConfigError(`${where}: unknown backend "${v}"; expected one of ${BACKEND_NAMES.join(', ')}`);
+}
+
+function tryTfjsNode(notes: string[]): boolean {
+  try {
+    // Resolved at run time only: users who installed tfjs-node get native TensorFlow.
+    require('@tensorflow/tfjs-node');
+    return true;
+  } catch (e) {
+    notes.push(`tfjs-node not available (${(e as Error).message.split('\n')[0]})`);
+    return false;
+  }
+}
+
+async function tryWasm(notes: string[]): Promise<boolean> {
+  try {
+    const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+    wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
+    return await tf.setBackend('wasm');
+  } catch (e) {
+    notes.push(`wasm backend failed to start (${(e as Error).message})`);
+    return false;
+  }
+}
+
+/** Select and initialise the backend (once per process; later calls return the same info unless `backend` differs). */
+export async function initBackend(options: BackendOptions = {}): Promise<BackendInfo> {
+  const requested = options.backend ?? parseBackendName(process.env.PERTSET_BACKEND, 'PERTSET_BACKEND');
+  if (current && (options.backend === undefined || current.requested === requested)) return current;
+  const notes: string[] = [];
+  let name: string;
+  if (requested === 'tensorflow') {
+    if (!tryTfjsNode(notes)) throw new ConfigError(`backend "tensorflow" requested but ${notes[0]}`);
+    await tf.setBackend('tensorflow');
+    name = 'tensorflow';
+  } else if (requested === 'wasm') {
+    if (!(await tryWasm(notes))) throw new ConfigError(`backend "wasm" requested but ${notes.join('; ')}`);
+    name = 'wasm';
+  } else if (requested === 'cpu') {
+    await tf.setBackend('cpu');
+    name = 'cpu';
+  } else if (tryTfjsNode(notes) && (await tf.setBackend('tensorflow'))) {
+    name = 'tensorflow';
+  } else if (await tryWasm(notes)) {
+    name = 'wasm';
+  } else {
+    await tf.setBackend('cpu');
+    name = 'cpu';
+  }
+  await tf.ready();
+  current = { name, requested, notes, threads: 1 };
+  return current;
+}
+
+/** The active backend, or null before `initBackend()`. */
+export function backendInfo(): BackendInfo | null {
+  return current;
+}

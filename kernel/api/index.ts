@@ -1,0 +1,18 @@
+/**
+ * The perturbation-set API: what `import * as pertset from 'pertset'` gives, and what the
+ * notebook kernel preloads as the namespace `pertset`. One namespace per concept; the most used
+ * entry points are also re-exported by name.
+ */
+export * as backend from './backend';
+export * as data from './data';
+export * as perturbations from './perturbations';
+export * as models from './models';
+export * as train from './train';
+export * as evaluate from './evaluate';
+export * as display from './display';
+export * as config from './config';
+export * as interop from './interop';
+export * from './errors';
+export { createRng } from './random';
+export type { Rng } from './random';
+export { initBackend } from './backend';
