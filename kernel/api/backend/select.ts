@@ -9,6 +9,8 @@
 import * as tf from '@tensorflow/tfjs';
 import * as path from 'path';
 import { ConfigError } from '../errors';
+import { installWasmKernels } from './wasm-kernels';
+import { tryInstallNativeAccelerator, type NativeStatus } from './native';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -28,6 +30,10 @@ export interface BackendInfo {
   /** Human-readable reasons for the choice (one line each), e.g. why tfjs-node was not used. */
   notes: string[];
   threads: number;
+  /** wasm only: the kernel fixes installed (one line each). */
+  wasmKernels: string[];
+  /** wasm only: the native accelerator's state. */
+  native: NativeStatus | null;
 }
 
 let current: BackendInfo | null = null;
@@ -85,7 +91,14 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
     name = 'cpu';
   }
   await tf.ready();
-  current = { name, requested, notes, threads: 1 };
+  let wasmKernels: string[] = [];
+  let native: NativeStatus | null = null;
+  if (name === 'wasm') {
+    wasmKernels = installWasmKernels({ disabled: process.env.PERTSET_WASM_FIXES === '0' });
+    native = tryInstallNativeAccelerator({ enabled: !['0', 'false', 'off'].includes(process.env.PERTSET_NATIVE ?? '') });
+    notes.push(`native accelerator: ${native.active ? 'on' : 'off'} (${native.reason})`);
+  }
+  current = { name, requested, notes, threads: 1, wasmKernels, native };
   return current;
 }
 
