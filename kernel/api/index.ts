@@ -16,3 +16,4 @@ export * from './errors';
 export { createRng } from './random';
 export type { Rng } from './random';
 export { initBackend } from './backend';
+export * as interrupt from './interrupt';
