@@ -24,22 +24,36 @@ function walk(dir, pred, out = []) {
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 
-// --- node:test ---
-const jsFiles = walk(path.join(root, 'dist', 'test'), (n) => n.endsWith('.test.js')).filter(keep);
-if (jsFiles.length) {
+// Suites that run a second time with another environment, e.g. the backend tests with the native
+// accelerator switched off, so both paths stay correct. Each pass adds to the same totals.
+const EXTRA_PASSES = [
+  { name: 'backend tests with the native accelerator disabled', env: { PERTSET_NATIVE: '0' }, dirs: ['dist/test/unit/backend/'] },
+];
+
+function runNodeTests(files, env, label) {
+  if (!files.length) return;
+  console.log(`\n# node:test ${label} (${files.length} files)`);
   const tap = path.join(os.tmpdir(), `pertset-tests-${process.pid}.tap`);
   const r = spawnSync(process.execPath, [
     '--test', '--test-concurrency=1',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${tap}`,
-    ...jsFiles,
-  ], { cwd: root, stdio: 'inherit' });
+    ...files,
+  ], { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
   const text = fs.existsSync(tap) ? fs.readFileSync(tap, 'utf8') : '';
   const num = (k) => Number((text.match(new RegExp(`^# ${k} (\\d+)$`, 'm')) || [])[1] || 0);
   totals.passed += num('pass');
   totals.failed += num('fail') + num('cancelled');
   totals.skipped += num('skipped') + num('todo');
   if (r.status !== 0 && num('fail') + num('cancelled') === 0) totals.failed += 1; // crashed runner
+}
+
+// --- node:test ---
+const jsFiles = walk(path.join(root, 'dist', 'test'), (n) => n.endsWith('.test.js')).filter(keep);
+runNodeTests(jsFiles, {}, 'suites');
+for (const pass of EXTRA_PASSES) {
+  const files = jsFiles.filter((f) => pass.dirs.some((d) => path.relative(root, f).startsWith(d)));
+  runNodeTests(files, pass.env, pass.name);
 }
 
 // --- Python unittest suites ---

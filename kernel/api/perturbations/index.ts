@@ -1,1 +1,34 @@
-export {};
+/**
+ * Perturbations producing pairs (x, x̃) from clean images, seeded and deterministic:
+ *
+ * - `linfinity` (alias `linf`): x̃ = clip(x + U(−ε, ε), 0, 1), ε = 0.3 (mnist_fc_linf, mnist_conv_linf).
+ * - `rts`: random rotation U[−45°, 45°] and scale U[0.7, 1.3] (nearest, fill 0), then a random
+ *   integer translation of ±7 px (crop 42 with 7 px padding) on the 42×42 padded MNIST canvas (mnist_stn_rts).
+ * - `rts_limited`: the same with a fixed bank of k draws per training image (mnist_stn_rts_limited_1/5).
+ * - `none`: x̃ = x.
+ *
+ * ```ts
+ * const ds = pertset.data.loadDataset('mnist', { split: 'train', padding: 7 });
+ * const p = pertset.perturbations.createPerturbation({ type: 'rts' });
+ * for (const batch of pertset.perturbations.pairTensorBatches(ds, p, { batchSize: 128, seed: 1, epoch: 0 })) {
+ *   // batch.x, batch.xPerturbed: tf.Tensor4D [B, 42, 42, 1]; dispose after use
+ * }
+ * ```
+ */
+export type { Perturbation, Shape4 } from './types';
+export { LinfPerturbation, type LinfOptions } from './linf';
+export { RtsPerturbation, affineNearest, padCrop, type RtsOptions, type RtsParams } from './rts';
+export { LimitedRtsPerturbation, type LimitedRtsOptions } from './rts-limited';
+export { IdentityPerturbation } from './none';
+export {
+  createPerturbation,
+  perturbationsForConfig,
+  referencePerturbations,
+  REFERENCE_PERTURBATIONS,
+  PERTURBATION_TYPES,
+  type PerturbationConfig,
+  type PerturbationType,
+  type ReferencePerturbationSpec,
+} from './registry';
+export { pairBatches, pairBatch, perturbBatch, batchRng, type PairBatch, type PairBatchOptions } from './pairs';
+export { pairTensorBatches, pairBatchToTensors, perturbTensor, type PairTensorBatch } from './tensors';
