@@ -1,1 +1,22 @@
-export {};
+/**
+ * CVAE architectures of the reference (`mnist_fc`, `mnist_conv`, `mnist_stn`, paper.md §2),
+ * their loss terms, and the differentiable bilinear sampler used by the spatial transformers.
+ *
+ * `createCVAE(name, { seed })` builds a model initialised as PyTorch would (uniform ±1/√fanIn
+ * from the seed). Variable names are the reference's PyTorch state_dict keys with `/` for `.`
+ * and TensorFlow leaf names (`kernel`, `bias`, `gamma`, `beta`, `moving_mean`,
+ * `moving_variance`): `prior/fc1/kernel`, `generator/stns/0/localization/1/kernel`,
+ * `recognition/block/bn2/moving_variance`. Kernels are stored [in, out] (dense) and HWIO (conv);
+ * see interop/torch-names.ts for the exact correspondence.
+ *
+ * `training = true` (mnist_stn only) normalises with batch statistics and updates the running
+ * statistics on every call; the default, eval mode, uses the running statistics.
+ */
+export type { ArchitectureName, CVAE, DiagonalGaussian, OutputDistribution } from './types';
+export { createCVAE, ARCHITECTURES, isArchitectureName } from './registry';
+export type { CVAEOptions } from './cvae-base';
+export { klDiagonalGaussian, reconstructionFromLogits, reconstructionFromProbabilities } from './losses';
+export { scaledTanh, SCALED_TANH_LOWER, SCALED_TANH_UPPER } from './scaled-tanh';
+export type { ScaledTanhBounds } from './scaled-tanh';
+export { affineGridSample } from './bilinear-sampler';
+export type { AffineGridSampleOptions } from './bilinear-sampler';

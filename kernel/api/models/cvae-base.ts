@@ -1,0 +1,64 @@
+/**
+ * What every architecture shares: the variable bookkeeping of the `CVAE` contract and
+ * g(x, z) = sigmoid(logits). Subclasses build their layers in the constructor and implement
+ * the three networks.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../errors';
+import type { ArchitectureName, CVAE, DiagonalGaussian, OutputDistribution } from './types';
+import { VariableStore } from './variable-store';
+
+export interface CVAEOptions {
+  /** Seed for the PyTorch-style initialisation (default 0). */
+  seed?: number;
+}
+
+export abstract class CVAEBase implements CVAE {
+  abstract readonly architecture: ArchitectureName;
+  abstract readonly inputShape: [number, number, number];
+  abstract readonly latentDim: number;
+  readonly outputDistribution: OutputDistribution = 'bernoulli';
+  protected readonly store: VariableStore;
+
+  constructor(options: CVAEOptions = {}) {
+    this.store = new VariableStore(options.seed ?? 0);
+  }
+
+  get variables(): ReadonlyMap<string, tf.Variable> {
+    return this.store.variables;
+  }
+
+  abstract prior(x: tf.Tensor4D, training?: boolean): DiagonalGaussian;
+  abstract recognition(x: tf.Tensor4D, xPerturbed: tf.Tensor4D, training?: boolean): DiagonalGaussian;
+  abstract generateLogits(x: tf.Tensor4D, z: tf.Tensor2D, training?: boolean): tf.Tensor4D;
+
+  generate(x: tf.Tensor4D, z: tf.Tensor2D, training = false): tf.Tensor4D {
+    return tf.tidy(() => tf.sigmoid(this.generateLogits(x, z, training)));
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.store.trainableVariables();
+  }
+
+  countParams(): number {
+    return this.store.countParams();
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+
+  /** Throws unless `x` is a batch of images of this model's input shape. */
+  protected checkImages(x: tf.Tensor4D, what: string): void {
+    const [h, w, c] = this.inputShape;
+    if (x.rank !== 4 || x.shape[1] !== h || x.shape[2] !== w || x.shape[3] !== c) {
+      throw new ArgumentError(`${this.architecture}: ${what} must have shape [batch, ${h}, ${w}, ${c}], got [${x.shape.join(', ')}]`);
+    }
+  }
+
+  protected checkLatent(z: tf.Tensor2D, batch: number): void {
+    if (z.rank !== 2 || z.shape[0] !== batch || z.shape[1] !== this.latentDim) {
+      throw new ArgumentError(`${this.architecture}: z must have shape [${batch}, ${this.latentDim}], got [${z.shape.join(', ')}]`);
+    }
+  }
+}
