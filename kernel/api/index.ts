@@ -17,3 +17,7 @@ export { createRng } from './random';
 export type { Rng } from './random';
 export { initBackend } from './backend';
 export * as interrupt from './interrupt';
+export { PerturbationSet, projectL2, renormColumnsLikeReference, type Projection } from './models/perturbation-set';
+export { Trainer } from './train/trainer';
+export { loadConfig } from './config/load';
+export { evaluatePerturbationSet, calibrateRadius } from './evaluate';

@@ -47,12 +47,38 @@ export function projectL2(u: tf.Tensor2D, eps: number): tf.Tensor2D {
   });
 }
 
+/**
+ * What the reference's `delta.renorm(2, 1, ε)` does to a [batch, d] tensor: torch.renorm takes
+ * the sub-tensors along dim 1, i.e. each latent COORDINATE's column across the batch, and scales
+ * those whose ℓ2 norm exceeds ε (by ε / (norm + 1e-7)). It is not the per-example ball of the
+ * paper; offered only to reproduce the reference's numbers exactly.
+ */
+export function renormColumnsLikeReference(u: tf.Tensor2D, eps: number): tf.Tensor2D {
+  checkRadius(eps, 'renormColumnsLikeReference');
+  return tf.tidy(() => {
+    const norms = tf.norm(u, 2, 0, true);
+    const scale = tf.where(tf.greater(norms, eps), tf.div(eps, tf.add(norms, 1e-7)), tf.onesLike(norms));
+    return tf.mul(u, scale) as tf.Tensor2D;
+  });
+}
+
+/** `ball`: ‖u_i‖₂ ≤ ε per example (the set's definition, default); `reference-renorm`: the reference's column renorm. */
+export type Projection = 'ball' | 'reference-renorm';
+
 export class PerturbationSet {
+  /** How `project` maps codes into the set. */
+  readonly projection: Projection;
+
   constructor(
     readonly model: CVAE,
     readonly radius: number,
+    options: { projection?: Projection } = {},
   ) {
     checkRadius(radius, 'PerturbationSet');
+    this.projection = options.projection ?? 'ball';
+    if (this.projection !== 'ball' && this.projection !== 'reference-renorm') {
+      throw new ArgumentError(`PerturbationSet: projection must be "ball" or "reference-renorm", got "${String(this.projection)}"`);
+    }
   }
 
   /** μ_p(x) and σ_p(x) of the prior network (eval mode). */
@@ -91,9 +117,9 @@ export class PerturbationSet {
     return tf.tidy(() => tf.norm(this.encode(x, xPerturbed), 2, 1) as tf.Tensor1D);
   }
 
-  /** Projection onto ‖u‖₂ ≤ eps per example (default eps = the set's radius). */
+  /** Projection onto ‖u‖₂ ≤ eps per example (default eps = the set's radius; see `projection`). */
   project(u: tf.Tensor2D, eps = this.radius): tf.Tensor2D {
-    return projectL2(u, eps);
+    return this.projection === 'ball' ? projectL2(u, eps) : renormColumnsLikeReference(u, eps);
   }
 
   /**

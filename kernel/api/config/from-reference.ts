@@ -1,0 +1,268 @@
+/**
+ * Validation of a reference-schema config and its conversion to `PertsetConfig`. Every problem
+ * is a `ConfigError` naming its JSON path (`training.step_size_schedule[1][0]: ...`).
+ */
+import * as path from 'path';
+import { ConfigError } from '../errors';
+import type { ArchitectureName, OutputDistribution } from '../models/types';
+import {
+  ARCHITECTURES,
+  DATASET_TYPES,
+  OPTIMIZERS,
+  OUTPUT_DISTRIBUTIONS,
+  PERTURBATION_TYPES,
+  type ReferenceConfig,
+} from './reference-schema';
+import { piecewiseLinear, scaleSchedule, type ScheduleJson } from './schedules';
+import type { ConfigOverrides, DatasetType, PerturbationSpec, PertsetConfig } from './types';
+
+type Json = Record<string, unknown>;
+
+/** Keys each section may hold; anything else becomes a warning (reference configs carry GPU-only keys). */
+const KNOWN_KEYS: Record<string, readonly string[]> = {
+  '': ['model', 'perturbation', 'output_dir', 'training', 'eval', 'dataset', 'ae', 'oae', 'seed', 'device', 'dataparallel', 'resume'],
+  model: ['model_dir', 'type', 'output_distribution', 'load'],
+  perturbation: ['train_type', 'test_type', 'type', 'epsilon', 'min', 'max', 'angle', 'scale', 'crop_sz', 'padding'],
+  training: ['optimizer', 'epochs', 'batch_size', 'step_size_schedule', 'beta_schedule', 'momentum', 'weight_decay', 'log_interval', 'checkpoint_interval', 'checkpoint_steps'],
+  eval: ['batch_size', 'sample_interval'],
+  dataset: ['type', 'data_path', 'padding', 'k', 'limit'],
+  ae: ['max_dist', 'alpha', 'niters'],
+  oae: ['max_dist', 'alpha', 'niters'],
+};
+
+function section(root: Json, key: string, required: boolean): Json | undefined {
+  const v = root[key];
+  if (v === undefined) {
+    if (required) throw new ConfigError(`${key}: missing section (a reference config has "model", "perturbation", "training" and "dataset")`);
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`${key}: expected an object, got ${JSON.stringify(v)}`);
+  return v as Json;
+}
+
+interface NumberRule {
+  min?: number;
+  /** Strictly greater than. */
+  above?: number;
+  max?: number;
+  int?: boolean;
+}
+
+function num(obj: Json | undefined, key: string, where: string, rule: NumberRule, fallback?: number): number {
+  const v = obj?.[key];
+  const p = where ? `${where}.${key}` : key;
+  if (v === undefined || v === null) {
+    if (fallback === undefined) throw new ConfigError(`${p}: missing (expected a number)`);
+    return fallback;
+  }
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`${p}: expected a number, got ${JSON.stringify(v)}`);
+  if (rule.int && !Number.isInteger(v)) throw new ConfigError(`${p}: expected an integer, got ${v}`);
+  if (rule.min !== undefined && v < rule.min) throw new ConfigError(`${p}: must be >= ${rule.min}, got ${v}`);
+  if (rule.above !== undefined && v <= rule.above) throw new ConfigError(`${p}: must be > ${rule.above}, got ${v}`);
+  if (rule.max !== undefined && v > rule.max) throw new ConfigError(`${p}: must be <= ${rule.max}, got ${v}`);
+  return v;
+}
+
+function oneOf<T extends string>(obj: Json | undefined, key: string, where: string, allowed: readonly T[], fallback?: T): T {
+  const v = obj?.[key];
+  const p = where ? `${where}.${key}` : key;
+  if (v === undefined) {
+    if (fallback === undefined) throw new ConfigError(`${p}: missing (expected one of ${allowed.join(', ')})`);
+    return fallback;
+  }
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    throw new ConfigError(`${p}: unknown value ${JSON.stringify(v)}; expected one of ${allowed.join(', ')}`);
+  }
+  return v as T;
+}
+
+function perturbationSpec(p: Json, key: 'train_type' | 'test_type'): PerturbationSpec {
+  const type = oneOf(p, key, 'perturbation', PERTURBATION_TYPES);
+  const where = 'perturbation';
+  switch (type) {
+    case 'linfinity': {
+      const min = num(p, 'min', where, {}, 0);
+      const max = num(p, 'max', where, {}, 1);
+      if (max <= min) throw new ConfigError(`perturbation.max: must be > perturbation.min (${min}), got ${max}`);
+      return { type, epsilon: num(p, 'epsilon', where, { above: 0 }), min, max };
+    }
+    case 'rts': {
+      const scale = p.scale;
+      if (
+        !Array.isArray(scale) || scale.length !== 2 || !scale.every((s) => typeof s === 'number' && Number.isFinite(s) && s > 0) || scale[0] > scale[1]
+      ) {
+        throw new ConfigError(`perturbation.scale: expected [low, high] with 0 < low <= high, got ${JSON.stringify(scale)}`);
+      }
+      return {
+        type,
+        angle: num(p, 'angle', where, { min: 0, max: 180 }),
+        scale: [scale[0], scale[1]],
+        cropSize: num(p, 'crop_sz', where, { int: true, above: 0 }),
+        padding: num(p, 'padding', where, { int: true, min: 0 }),
+      };
+    }
+    default:
+      return { type };
+  }
+}
+
+function schedule(t: Json, key: string, min: number) {
+  if (t[key] === undefined) throw new ConfigError(`training.${key}: missing (expected [[epoch knots...], [values...]])`);
+  return piecewiseLinear(t[key], `training.${key}`, { min });
+}
+
+function collectWarnings(root: Json): string[] {
+  const warnings: string[] = [];
+  for (const [sec, keys] of Object.entries(KNOWN_KEYS)) {
+    const obj = sec === '' ? root : (root[sec] as Json | undefined);
+    if (!obj || typeof obj !== 'object') continue;
+    for (const k of Object.keys(obj)) {
+      const p = sec ? `${sec}.${k}` : k;
+      // Known keys without effect here (device, momentum, log_interval, ...) pass silently.
+      if (!keys.includes(k)) warnings.push(`${p}: unknown key, ignored`);
+    }
+  }
+  return warnings;
+}
+
+/** Applies overrides to the on-disk JSON (a deep copy), so the run directory records what ran. */
+export function applyOverrides(json: ReferenceConfig, overrides: ConfigOverrides): ReferenceConfig {
+  const out = JSON.parse(JSON.stringify(json)) as ReferenceConfig;
+  if (overrides.epochs !== undefined) {
+    if (!Number.isInteger(overrides.epochs) || overrides.epochs < 1) throw new ConfigError(`epochs: must be an integer >= 1, got ${overrides.epochs}`);
+    const from = out.training?.epochs;
+    if (typeof from === 'number' && from > 0 && from !== overrides.epochs) {
+      // A shortened run keeps the schedules' shape: knots are rescaled to the new length.
+      const factor = overrides.epochs / from;
+      for (const key of ['step_size_schedule', 'beta_schedule'] as const) {
+        const s = piecewiseLinear(out.training[key], `training.${key}`);
+        const scaled = scaleSchedule(s, factor);
+        out.training[key] = [scaled.knots.slice(), scaled.values.slice()] as ScheduleJson;
+      }
+    }
+    out.training.epochs = overrides.epochs;
+  }
+  if (overrides.limit !== undefined) {
+    if (!Number.isInteger(overrides.limit) || overrides.limit < 1) throw new ConfigError(`limit: must be an integer >= 1, got ${overrides.limit}`);
+    out.dataset = { ...out.dataset, limit: overrides.limit };
+  }
+  if (overrides.seed !== undefined) {
+    if (!Number.isInteger(overrides.seed)) throw new ConfigError(`seed: must be an integer, got ${overrides.seed}`);
+    out.seed = overrides.seed;
+  }
+  if (overrides.dataDir !== undefined) out.dataset = { ...out.dataset, data_path: overrides.dataDir };
+  return out;
+}
+
+/**
+ * Validates a reference-schema config (already parsed JSON) and converts it. `source` names the
+ * file in messages and in the run record.
+ */
+export function fromReferenceConfig(raw: unknown, source: string, overrides: ConfigOverrides = {}): PertsetConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(`${source}: a config must be a JSON object, got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
+  }
+  try {
+    return convert(applyOverrides(raw as ReferenceConfig, overrides), source, overrides);
+  } catch (e) {
+    if (e instanceof ConfigError && !e.message.startsWith(source)) throw new ConfigError(`${source}: ${e.message}`);
+    throw e;
+  }
+}
+
+function convert(json: ReferenceConfig, source: string, overrides: ConfigOverrides): PertsetConfig {
+  const root = json as unknown as Json;
+  const model = section(root, 'model', true)!;
+  const pert = section(root, 'perturbation', true)!;
+  const training = section(root, 'training', true)!;
+  const dataset = section(root, 'dataset', true)!;
+  const evalSec = section(root, 'eval', false);
+  const ae = section(root, 'ae', false);
+  const oae = section(root, 'oae', false);
+
+  const architecture = oneOf(model, 'type', 'model', ARCHITECTURES) as ArchitectureName;
+  const outputDistribution = oneOf(model, 'output_distribution', 'model', OUTPUT_DISTRIBUTIONS, 'bernoulli') as OutputDistribution;
+  if (model.model_dir !== undefined && (typeof model.model_dir !== 'string' || model.model_dir === '')) {
+    throw new ConfigError(`model.model_dir: expected a non-empty string, got ${JSON.stringify(model.model_dir)}`);
+  }
+  if (model.load !== undefined && model.load !== false && typeof model.load !== 'string') {
+    throw new ConfigError(`model.load: expected a checkpoint path or false, got ${JSON.stringify(model.load)}`);
+  }
+
+  const train = perturbationSpec(pert, 'train_type');
+  const test = perturbationSpec(pert, 'test_type');
+
+  oneOf(training, 'optimizer', 'training', OPTIMIZERS, 'adam');
+  const epochs = num(training, 'epochs', 'training', { int: true, min: 1 });
+  const batchSize = num(training, 'batch_size', 'training', { int: true, min: 1 });
+  const lr = schedule(training, 'step_size_schedule', 0);
+  const beta = schedule(training, 'beta_schedule', 0);
+  const weightDecay = num(training, 'weight_decay', 'training', { min: 0 }, 0);
+  let checkpointInterval: number | null = 10;
+  if (training.checkpoint_interval === 'skip') checkpointInterval = null;
+  else checkpointInterval = num(training, 'checkpoint_interval', 'training', { int: true, min: 1 }, 10);
+  const checkpointSteps = num(training, 'checkpoint_steps', 'training', { int: true, min: 0 }, 0);
+
+  const datasetType = oneOf(dataset, 'type', 'dataset', DATASET_TYPES) as DatasetType;
+  const padding = num(dataset, 'padding', 'dataset', { int: true, min: 0 }, 0);
+  let k: number | null = null;
+  if (datasetType === 'mnist_rts_limited') {
+    k = num(dataset, 'k', 'dataset', { int: true, min: 1 });
+    if (train.type !== 'dataloader') {
+      throw new ConfigError(`perturbation.train_type: dataset "mnist_rts_limited" draws its training pairs from the fixed bank, so train_type must be "dataloader", got "${train.type}"`);
+    }
+    if (test.type !== 'rts') throw new ConfigError(`perturbation.test_type: dataset "mnist_rts_limited" is evaluated on fresh RTS pairs, so test_type must be "rts", got "${test.type}"`);
+  } else {
+    for (const [key, spec] of [['train_type', train], ['test_type', test]] as const) {
+      if (spec.type === 'dataloader') throw new ConfigError(`perturbation.${key}: "dataloader" needs a dataset that carries its perturbations (mnist_rts_limited), but dataset.type is "${datasetType}"`);
+    }
+  }
+  const inputSide = 28 + 2 * padding;
+  const expectedSide = architecture === 'mnist_stn' ? 42 : 28;
+  if (inputSide !== expectedSide) {
+    throw new ConfigError(`dataset.padding: ${architecture} takes ${expectedSide}×${expectedSide} inputs, so padding must be ${(expectedSide - 28) / 2}, got ${padding}`);
+  }
+  for (const spec of [train, test]) {
+    if (spec.type === 'rts' && spec.cropSize !== inputSide) {
+      throw new ConfigError(`perturbation.crop_sz: must equal the padded image size ${inputSide}, got ${spec.cropSize}`);
+    }
+  }
+  const limit = dataset.limit === undefined ? null : num(dataset, 'limit', 'dataset', { int: true, min: 1 });
+  const dataPath = typeof dataset.data_path === 'string' && dataset.data_path !== '' ? dataset.data_path : null;
+  if (dataset.data_path !== undefined && typeof dataset.data_path !== 'string') {
+    throw new ConfigError(`dataset.data_path: expected a folder path, got ${JSON.stringify(dataset.data_path)}`);
+  }
+
+  const radius = ae?.max_dist === undefined ? null : num(ae, 'max_dist', 'ae', { above: 0 });
+  const overRadius = oae?.max_dist === undefined ? null : num(oae, 'max_dist', 'oae', { above: 0 });
+
+  const seed = num(root, 'seed', '', { int: true }, 1);
+  if (root.output_dir !== undefined && typeof root.output_dir !== 'string') {
+    throw new ConfigError(`output_dir: expected a folder path, got ${JSON.stringify(root.output_dir)}`);
+  }
+  const name = (model.model_dir as string | undefined) ?? (source.startsWith('builtin:') ? source.slice(8) : path.basename(source, '.json'));
+  const outputDir = (root.output_dir as string | undefined) ?? './experiments';
+  const runDir = overrides.outDir ?? path.join(outputDir, name);
+
+  return {
+    name,
+    source,
+    seed,
+    model: { architecture, outputDistribution, load: typeof model.load === 'string' ? model.load : null },
+    perturbation: { train, test },
+    training: { optimizer: 'adam', epochs, batchSize, lr, beta, weightDecay, checkpointInterval, checkpointSteps },
+    eval: {
+      batchSize: num(evalSec, 'batch_size', 'eval', { int: true, min: 1 }, 128),
+      radius,
+      alpha: ae?.alpha === undefined ? null : num(ae, 'alpha', 'ae', { above: 0 }),
+      steps: num(ae, 'niters', 'ae', { int: true, min: 0 }, 50),
+      overRadius,
+      overAlpha: oae?.alpha === undefined ? null : num(oae, 'alpha', 'oae', { above: 0 }),
+      overSteps: num(oae, 'niters', 'oae', { int: true, min: 0 }, 50),
+    },
+    dataset: { type: datasetType, dataPath, padding, k, limit },
+    runDir,
+    json,
+    warnings: collectWarnings(root),
+  };
+}

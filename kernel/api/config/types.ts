@@ -1,0 +1,82 @@
+/**
+ * The live, validated configuration (camelCase), built from the on-disk reference JSON by
+ * `fromReferenceConfig`. Training, evaluation and the CLI read only this.
+ */
+import type { ArchitectureName, OutputDistribution } from '../models/types';
+import type { ReferenceConfig } from './reference-schema';
+import type { PiecewiseLinear } from './schedules';
+
+export type PerturbationSpec =
+  | { type: 'linfinity'; epsilon: number; min: number; max: number }
+  | { type: 'rts'; angle: number; scale: [number, number]; cropSize: number; padding: number }
+  /** Pairs come with the data (mnist_rts_limited: the fixed bank of k perturbations per image). */
+  | { type: 'dataloader' }
+  /** x̃ = x. */
+  | { type: 'none' };
+
+export type DatasetType = 'mnist' | 'fashion_mnist' | 'mnist_rts_limited';
+
+export interface PertsetConfig {
+  /** Run name: `model.model_dir`, else the file name. */
+  name: string;
+  /** Where the config came from: a file path or `builtin:<name>`. */
+  source: string;
+  seed: number;
+  model: { architecture: ArchitectureName; outputDistribution: OutputDistribution; load: string | null };
+  perturbation: { train: PerturbationSpec; test: PerturbationSpec };
+  training: {
+    optimizer: 'adam';
+    epochs: number;
+    batchSize: number;
+    /** Learning rate against fractional epoch. */
+    lr: PiecewiseLinear;
+    /** KL weight against integer epoch. */
+    beta: PiecewiseLinear;
+    weightDecay: number;
+    /** Numbered checkpoint every N epochs; null = "skip" (then no numbered and no best checkpoints). */
+    checkpointInterval: number | null;
+    /** Also write "latest" every N optimiser steps (0 = only at epoch ends and on interrupt). */
+    checkpointSteps: number;
+  };
+  eval: {
+    batchSize: number;
+    /** The set's radius ε from the config's `ae.max_dist` (null: not given; calibrate with `radius`). */
+    radius: number | null;
+    /** PGD step size (default radius/20) and steps (default 50). */
+    alpha: number | null;
+    steps: number;
+    overRadius: number | null;
+    overAlpha: number | null;
+    overSteps: number;
+  };
+  dataset: {
+    type: DatasetType;
+    /** Explicit data folder (`--data` or `dataset.data_path`), else null (discovery). */
+    dataPath: string | null;
+    /** Zero padding around each image (RTS: 7 → 42×42 canvas). */
+    padding: number;
+    /** mnist_rts_limited: fixed perturbations per training image. */
+    k: number | null;
+    /** Use only this many training images (null: all). */
+    limit: number | null;
+  };
+  /** Default run directory: `output_dir/model_dir` as the reference's train.py. */
+  runDir: string;
+  /** The effective on-disk JSON (overrides applied); written into the run directory. */
+  json: ReferenceConfig;
+  /** Keys that were ignored (unknown or GPU-only), one line each. */
+  warnings: string[];
+}
+
+/** Command-line / notebook overrides applied on top of a config file. */
+export interface ConfigOverrides {
+  /** Train for N epochs; the schedules' knots are rescaled to N (a shortened run of the same shape). */
+  epochs?: number;
+  /** Use only the first N training images. */
+  limit?: number;
+  seed?: number;
+  /** Data folder (explicit: must exist). */
+  dataDir?: string;
+  /** Run directory (replaces `output_dir/model_dir`). */
+  outDir?: string;
+}

@@ -1,0 +1,98 @@
+/**
+ * The pairs a config trains and is evaluated on: its dataset (found by the data module's
+ * discovery: explicit folder, PERTSET_DATA, cache, embedded subset) with its perturbations.
+ * Splits as the reference: train/val from the training file (59k/1k for MNIST), test from the
+ * test file; validation pairs use the training perturbation, test pairs the test perturbation.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { PertsetConfig } from '../config/types';
+import { loadDataset } from '../data/load';
+import type { DatasetName } from '../data/dataset';
+import { perturbationsForConfig } from '../perturbations';
+import type { Perturbation } from '../perturbations/types';
+import { createPairSource, type PairSource, type PerturbFn } from './pairs';
+
+export interface DataOptions {
+  /** Explicit data folder (must hold the files). Default: `dataset.data_path` when that folder exists, else discovery. */
+  dataDir?: string;
+  /** Keep the first N images of the split. */
+  limit?: number;
+  /** Seed of shuffling and perturbations (default: the config's). */
+  seed?: number;
+  /** Read this dataset instead of the config's (e.g. `embedded` when the run trained on it). */
+  dataset?: DatasetName;
+}
+
+export interface TrainingData {
+  train: PairSource;
+  val: PairSource;
+}
+
+function datasetName(config: PertsetConfig): DatasetName {
+  return config.dataset.type === 'fashion_mnist' ? 'fashion-mnist' : 'mnist';
+}
+
+function expandHome(p: string): string {
+  return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p;
+}
+
+/** The folder to read: an explicit one, else the config's `data_path` if it exists (reference configs say "~/data"). */
+export function dataDirFor(config: PertsetConfig, explicit?: string): string | undefined {
+  if (explicit) return explicit;
+  const hint = config.dataset.dataPath ? expandHome(config.dataset.dataPath) : undefined;
+  return hint && fs.existsSync(hint) ? hint : undefined;
+}
+
+function asPerturbFn(p: Perturbation): PerturbFn {
+  return (x, shape, rng, src) => p.perturbBatch(x, shape, rng, src);
+}
+
+function load(config: PertsetConfig, split: 'train' | 'val' | 'test', options: DataOptions) {
+  return loadDataset(options.dataset ?? datasetName(config), {
+    split,
+    dir: dataDirFor(config, options.dataDir),
+    limit: options.limit,
+    padding: config.dataset.padding,
+  });
+}
+
+/** Training pairs (shuffled every epoch, `limit` applies) and validation pairs (fixed). */
+export function trainingData(config: PertsetConfig, options: DataOptions = {}): TrainingData {
+  const seed = options.seed ?? config.seed;
+  const p = perturbationsForConfig(config);
+  const limit = options.limit ?? config.dataset.limit ?? undefined;
+  const train = load(config, 'train', { ...options, limit });
+  const val = load(config, 'val', { ...options, limit: undefined });
+  return {
+    train: createPairSource(train, asPerturbFn(p.train), { seed, shuffle: true, stream: 'train', perturbation: p.train.describe() }),
+    val: createPairSource(val, asPerturbFn(p.train), { seed, shuffle: false, stream: 'val', perturbation: p.train.describe() }),
+  };
+}
+
+/** Validation images with the TEST perturbation, as `latent_distances.py` uses for the radius. */
+export function radiusPairs(config: PertsetConfig, options: DataOptions = {}): PairSource {
+  const p = perturbationsForConfig(config);
+  const val = load(config, 'val', options);
+  return createPairSource(val, asPerturbFn(p.test), { seed: options.seed ?? config.seed, shuffle: false, stream: 'radius', perturbation: p.test.describe() });
+}
+
+/** Held-out test pairs (test file, test perturbation, file order). */
+export function testPairs(config: PertsetConfig, options: DataOptions = {}): PairSource {
+  const p = perturbationsForConfig(config);
+  const test = load(config, 'test', options);
+  return createPairSource(test, asPerturbFn(p.test), { seed: options.seed ?? config.seed, shuffle: false, stream: 'test', perturbation: p.test.describe() });
+}
+
+/**
+ * Where a finished run's data came from, so evaluation reads the same dataset: its folder when it
+ * was given explicitly or through PERTSET_DATA, `embedded` when training fell back to it.
+ */
+export function dataOptionsFromRecord(record: { dataset?: { train?: unknown } | null }): Pick<DataOptions, 'dataDir' | 'dataset'> {
+  const images = (record.dataset?.train as { images?: { name?: string; source?: { origin?: string; dir?: string } } } | null)?.images;
+  const source = images?.source;
+  if (images?.name === 'embedded' || source?.origin === 'embedded') return { dataset: 'embedded' };
+  if ((source?.origin === 'explicit' || source?.origin === 'env') && source.dir && fs.existsSync(source.dir)) return { dataDir: source.dir };
+  return {};
+}

@@ -1,0 +1,95 @@
+/**
+ * `pertset eval --run DIR [--radius R] [--limit N] [--json] [--steps N] [--samples N] [--no-oae]
+ * [--reference-renorm] [--checkpoint latest|best] [--data DIR] [--backend B]`: NSP/SLP quality of a trained run's
+ * perturbation set on held-out test pairs (the reference's eval.py), saved to DIR/eval.json.
+ */
+import { initBackend, parseBackendName } from '../../api/backend';
+import { ConfigError } from '../../api/errors';
+import { evaluateRun } from '../../api/evaluate/run';
+import { clearInterrupt, requestInterrupt } from '../../api/interrupt';
+import { intOption, numberOption, parse } from '../args';
+import type { Command } from '../main';
+import { createProgress, onInterrupt, withStdoutReserved } from '../progress';
+
+const USAGE = `usage: pertset eval --run DIR [--radius R] [--limit N] [--json] [--steps N] [--samples N] [--no-oae]
+                    [--reference-renorm] [--checkpoint latest|best] [--data DIR] [--backend B]
+
+Evaluate a trained run's perturbation set on held-out test pairs: encoder, PGD (50 normalised
+l2 steps, alpha = radius/20), expected (5 prior samples) and over-approximation errors, KL,
+reconstruction, and the identity baseline d(x, x~), as per-pixel BCE (bernoulli) or MSE (gaussian).
+  --radius R    the set's radius (default: DIR/radius.json from \`pertset radius\`, else the config's ae.max_dist)
+  --limit N     evaluate on the first N test images (default: all 10000)
+  --json        print one JSON object: {encoderAE, pgdAE, expectedAE, overAE, kl, recon,
+                identityError, radius, n, dataset, ...}
+  --no-oae      skip the over-approximation error (reported as 0, as the released reference code)
+  --reference-renorm  project like the reference code (torch renorm(2, 1, R): per latent coordinate
+                across the batch) instead of onto the per-example ball ||u|| <= R`;
+
+export const command: Command = {
+  summary: 'evaluate a run: encoder/PGD/expected/over approximation errors, KL, recon, identity',
+  usage: USAGE,
+  async run(argv) {
+    const { values } = parse('eval', argv, {
+      run: { type: 'string' },
+      radius: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+      steps: { type: 'string' },
+      samples: { type: 'string' },
+      'no-oae': { type: 'boolean' },
+      'reference-renorm': { type: 'boolean' },
+      checkpoint: { type: 'string' },
+      data: { type: 'string' },
+      backend: { type: 'string' },
+    });
+    const runDir = values.run as string | undefined;
+    if (!runDir) throw new ConfigError('eval: --run DIR is required (see `pertset eval --help`)');
+    const checkpoint = values.checkpoint as string | undefined;
+    if (checkpoint !== undefined && checkpoint !== 'latest' && checkpoint !== 'best') throw new ConfigError(`eval: --checkpoint must be latest or best, got "${checkpoint}"`);
+    const radius = numberOption('eval', 'radius', values.radius as string | undefined, 0);
+    if (radius === 0) throw new ConfigError('eval: --radius must be > 0, got "0"');
+    const json = values.json === true;
+    const result = await withStdoutReserved(json, async () => {
+      await initBackend(values.backend === undefined ? {} : { backend: parseBackendName(values.backend as string, '--backend') });
+      let progress: ReturnType<typeof createProgress> | null = null;
+      clearInterrupt();
+      const release = onInterrupt(requestInterrupt, 'stopping the evaluation');
+      try {
+        return await evaluateRun(runDir, {
+          radius,
+          limit: intOption('eval', 'limit', values.limit as string | undefined, 1),
+          steps: intOption('eval', 'steps', values.steps as string | undefined, 0),
+          samples: intOption('eval', 'samples', values.samples as string | undefined, 1),
+          overApproximation: values['no-oae'] !== true,
+          projection: values['reference-renorm'] === true ? 'reference-renorm' : 'ball',
+          dataDir: values.data as string | undefined,
+          checkpoint: checkpoint as 'latest' | 'best' | undefined,
+          onProgress: (p) => {
+            progress ??= createProgress({
+              total: p.total,
+              stream: json ? 'stderr' : 'stdout',
+              format: 'eval [{bar}] {value}/{total} pairs | batch {batch}',
+              line: (v, t) => `eval: ${v}/${t} pairs`,
+            });
+            progress.update(p.examples, { batch: `${p.batch}/${p.batches}` });
+          },
+        });
+      } finally {
+        (progress as ReturnType<typeof createProgress> | null)?.stop();
+        release();
+      }
+    });
+    if (json) {
+      console.log(JSON.stringify(result));
+      return 0;
+    }
+    const f = (v: number) => v.toFixed(4);
+    const ds = result.dataset as { images?: { source?: { description?: string } } };
+    console.log(`data:   ${result.n} test pairs — ${ds.images?.source?.description ?? ''}`);
+    console.log(`radius: ${result.radius} (${result.radiusSource === 'option' ? '--radius' : result.radiusSource === 'calibrated' ? 'radius.json' : 'config ae.max_dist'})`);
+    console.log(`encoder AE ${f(result.encoderAE)}   PGD AE ${f(result.pgdAE)}   expected AE ${f(result.expectedAE)}   over AE ${f(result.overAE)}`);
+    console.log(`KL ${f(result.kl)}   recon ${f(result.recon)}   identity d(x, x~) ${f(result.identityError)}`);
+    console.log(`saved to ${runDir}/eval.json`);
+    return 0;
+  },
+};
