@@ -4,9 +4,12 @@
  *
  * Order for `auto`: `@tensorflow/tfjs-node` when it can be loaded at run time (it is not a
  * dependency: its install downloads libtensorflow, which fails on offline machines), else `wasm`
- * (SIMD, with our kernel fixes), else `cpu`. `PERTSET_BACKEND` overrides the default.
+ * (SIMD, with our kernel fixes and, when built, the native accelerator), else `cpu`.
+ * `PERTSET_BACKEND` overrides the default. wasm threads are opt-in (`threads` or
+ * `PERTSET_WASM_THREADS`, see wasm-threads.ts); the default single-threaded start is the stock one.
  */
 import * as tf from '@tensorflow/tfjs';
+import * as os from 'os';
 import * as path from 'path';
 import { ConfigError } from '../errors';
 import { installWasmKernels } from './wasm-kernels';
@@ -55,21 +58,52 @@ function tryTfjsNode(notes: string[]): boolean {
   }
 }
 
-async function tryWasm(notes: string[]): Promise<boolean> {
+type WasmModule = typeof import('@tensorflow/tfjs-backend-wasm');
+
+/** Threads asked for: the option, else `PERTSET_WASM_THREADS`, else 1. */
+export function requestedWasmThreads(options: BackendOptions): number {
+  const raw = options.threads ?? process.env.PERTSET_WASM_THREADS;
+  if (raw === undefined || raw === '') return 1;
+  const n = Number(raw);
+  const where = options.threads !== undefined ? 'threads' : 'PERTSET_WASM_THREADS';
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new ConfigError(`${where}: expected an integer from 1 to 64, got "${raw}"`);
+  return n;
+}
+
+async function tryWasm(notes: string[], threads: number): Promise<boolean> {
   try {
-    const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
-    wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
-    return await tf.setBackend('wasm');
+    const wasm = require('@tensorflow/tfjs-backend-wasm') as WasmModule;
+    // Not tf.findBackend: it would start initialising wasm (without our thread setup).
+    const initialised = (tf.engine() as unknown as { registry: Record<string, unknown> }).registry.wasm != null;
+    if (!initialised) wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
+    if (threads > 1 && !initialised) {
+      // Opt-in: patched initialisation (see wasm-threads.ts); the default path stays untouched.
+      const { initWithThreads } = require('./wasm-threads') as typeof import('./wasm-threads');
+      return await initWithThreads(wasm, threads, () => tf.setBackend('wasm'));
+    }
+    const ok = await tf.setBackend('wasm');
+    if (ok && initialised && threads !== wasm.getThreadsCount()) {
+      notes.push(`${threads} wasm threads requested, but wasm was already initialised with ${wasm.getThreadsCount()} in this process`);
+    }
+    return ok;
   } catch (e) {
     notes.push(`wasm backend failed to start (${(e as Error).message})`);
     return false;
   }
 }
 
+/** Threads the active backend computes with. */
+function activeThreads(name: string): number {
+  if (name === 'wasm') return (require('@tensorflow/tfjs-backend-wasm') as WasmModule).getThreadsCount();
+  if (name === 'tensorflow') return os.cpus().length;
+  return 1;
+}
+
 /** Select and initialise the backend (once per process; later calls return the same info unless `backend` differs). */
 export async function initBackend(options: BackendOptions = {}): Promise<BackendInfo> {
   const requested = options.backend ?? parseBackendName(process.env.PERTSET_BACKEND, 'PERTSET_BACKEND');
   if (current && (options.backend === undefined || current.requested === requested)) return current;
+  const threads = requestedWasmThreads(options);
   const notes: string[] = [];
   let name: string;
   if (requested === 'tensorflow') {
@@ -77,14 +111,14 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
     await tf.setBackend('tensorflow');
     name = 'tensorflow';
   } else if (requested === 'wasm') {
-    if (!(await tryWasm(notes))) throw new ConfigError(`backend "wasm" requested but ${notes.join('; ')}`);
+    if (!(await tryWasm(notes, threads))) throw new ConfigError(`backend "wasm" requested but ${notes.join('; ')}`);
     name = 'wasm';
   } else if (requested === 'cpu') {
     await tf.setBackend('cpu');
     name = 'cpu';
   } else if (tryTfjsNode(notes) && (await tf.setBackend('tensorflow'))) {
     name = 'tensorflow';
-  } else if (await tryWasm(notes)) {
+  } else if (await tryWasm(notes, threads)) {
     name = 'wasm';
   } else {
     await tf.setBackend('cpu');
@@ -98,7 +132,7 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
     native = tryInstallNativeAccelerator({ enabled: !['0', 'false', 'off'].includes(process.env.PERTSET_NATIVE ?? '') });
     notes.push(`native accelerator: ${native.active ? 'on' : 'off'} (${native.reason})`);
   }
-  current = { name, requested, notes, threads: 1, wasmKernels, native };
+  current = { name, requested, notes, threads: activeThreads(name), wasmKernels, native };
   return current;
 }
 

@@ -1,0 +1,131 @@
+/**
+ * The three benchmark workloads of shared research backends.md §2, at batch 128, in tfjs. Their
+ * PyTorch twins are in `torch_bench.py`; both sides must stay the same computation.
+ *  - mnist_fc_cvae_train_step: one CVAE training step (forward, backward, Adam) on `mnist_fc`.
+ *  - conv_classifier_train_step: conv3×3 1→32 valid, ReLU, conv3×3 32→64 stride 2 valid, ReLU,
+ *    dense 9216→128, ReLU, dense 128→10, softmax cross-entropy, Adam.
+ *  - latent_pgd_step: one normalised-gradient ascent step on the prior-normalised latent δ through
+ *    the generator, then projection onto the ℓ2 ball ‖δ‖ ≤ ε.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { FusedAdam } from '../api/backend/adam';
+import { createCVAE } from '../api/models';
+import { klDiagonalGaussian, reconstructionFromLogits } from '../api/models/losses';
+
+export const BATCH = 128;
+export const WORKLOAD_NAMES = ['mnist_fc_cvae_train_step', 'conv_classifier_train_step', 'latent_pgd_step'] as const;
+export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
+
+/** A prepared workload: `step()` runs one step and returns once its result is computed. */
+export interface Workload {
+  step(): void;
+  dispose(): void;
+}
+
+/** MNIST-like inputs: x in [0, 1], x̃ = clip(x + U(−0.3, 0.3)). */
+function imagePair(seed: number): { x: tf.Tensor4D; xt: tf.Tensor4D } {
+  return tf.tidy(() => {
+    const x = tf.randomUniform([BATCH, 28, 28, 1], 0, 1, 'float32', seed) as tf.Tensor4D;
+    const xt = tf.clipByValue(tf.add(x, tf.randomUniform(x.shape, -0.3, 0.3, 'float32', seed + 1)), 0, 1) as tf.Tensor4D;
+    return { x, xt };
+  });
+}
+
+/** One optimiser step on `loss`, synchronised by reading the loss. */
+function trainStep(vars: tf.Variable[], adam: FusedAdam, loss: () => tf.Scalar): void {
+  const { value, grads } = tf.variableGrads(loss, vars);
+  adam.applyGradients(vars, vars.map((v) => grads[v.name]));
+  value.dataSync();
+  tf.dispose([value, ...Object.values(grads)]);
+}
+
+function cvaeTrainStep(): Workload {
+  const model = createCVAE('mnist_fc', { seed: 0 });
+  const { x, xt } = imagePair(1);
+  const vars = model.trainableVariables();
+  const adam = new FusedAdam({ learningRate: 1e-3 });
+  const loss = () => {
+    const p = model.prior(x, true);
+    const q = model.recognition(x, xt, true);
+    const z = tf.add(q.mu, tf.mul(tf.exp(tf.mul(q.logvar, 0.5)), tf.randomNormal(q.mu.shape)));
+    const recon = reconstructionFromLogits(model.generateLogits(x, z as tf.Tensor2D, true), xt);
+    return tf.add(tf.sum(recon), tf.sum(klDiagonalGaussian(q, p))) as tf.Scalar;
+  };
+  return {
+    step: () => trainStep(vars, adam, loss),
+    dispose: () => { adam.dispose(); model.dispose(); tf.dispose([x, xt]); },
+  };
+}
+
+let classifierCount = 0;
+
+function convClassifierTrainStep(): Workload {
+  const id = `pertset_bench_classifier_${++classifierCount}`;
+  const param = (name: string, shape: number[], fanIn: number) => {
+    const bound = 1 / Math.sqrt(fanIn);
+    return tf.tidy(() => tf.variable(tf.randomUniform(shape, -bound, bound, 'float32', 7 + shape.length), true, `${id}/${name}`));
+  };
+  const w1 = param('conv1/kernel', [3, 3, 1, 32], 9);
+  const b1 = param('conv1/bias', [32], 9);
+  const w2 = param('conv2/kernel', [3, 3, 32, 64], 288);
+  const b2 = param('conv2/bias', [64], 288);
+  const w3 = param('fc1/kernel', [9216, 128], 9216);
+  const b3 = param('fc1/bias', [128], 9216);
+  const w4 = param('fc2/kernel', [128, 10], 128);
+  const b4 = param('fc2/bias', [10], 128);
+  const vars = [w1, b1, w2, b2, w3, b3, w4, b4];
+  const x = tf.tidy(() => imagePair(2).x);
+  const labels = tf.tidy(() => tf.oneHot(tf.randomUniform([BATCH], 0, 10, 'int32', 3), 10));
+  const adam = new FusedAdam({ learningRate: 1e-3 });
+  const loss = () => {
+    const h1 = tf.fused.conv2d({ x, filter: w1 as tf.Tensor4D, bias: b1, strides: 1, pad: 'valid', activation: 'relu' });
+    const h2 = tf.fused.conv2d({ x: h1, filter: w2 as tf.Tensor4D, bias: b2, strides: 2, pad: 'valid', activation: 'relu' });
+    const h3 = tf.fused.matMul({ a: tf.reshape(h2, [BATCH, 9216]) as tf.Tensor2D, b: w3 as tf.Tensor2D, bias: b3, activation: 'relu' });
+    const logits = tf.fused.matMul({ a: h3, b: w4 as tf.Tensor2D, bias: b4 });
+    return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+  };
+  return {
+    step: () => trainStep(vars, adam, loss),
+    dispose: () => { adam.dispose(); tf.dispose([...vars, x, labels]); },
+  };
+}
+
+/** Radius and step of the mnist_fc evaluation (paper.md §1.3: ε = 28, α = ε/20). */
+const PGD_EPSILON = 28;
+const PGD_STEP = PGD_EPSILON / 20;
+
+/** Row-wise ℓ2 norms [batch, 1], written as sqrt(sum(square)) because wasm's Pow is slow. */
+function rowNorms(t: tf.Tensor2D): tf.Tensor2D {
+  return tf.sqrt(tf.sum(tf.square(t), 1, true)) as tf.Tensor2D;
+}
+
+function latentPgdStep(): Workload {
+  const model = createCVAE('mnist_fc', { seed: 0 });
+  const { x, xt } = imagePair(4);
+  const { mu, sigma } = tf.tidy(() => {
+    const p = model.prior(x);
+    return { mu: p.mu as tf.Tensor, sigma: tf.exp(tf.mul(p.logvar, 0.5)) as tf.Tensor };
+  });
+  let delta = tf.tidy(() => tf.mul(tf.randomNormal([BATCH, model.latentDim], 0, 1, 'float32', 5), 0.1) as tf.Tensor2D);
+  const objective = tf.valueAndGrad((d: tf.Tensor) =>
+    tf.sum(tf.square(tf.sub(model.generate(x, tf.add(mu, tf.mul(d, sigma)) as tf.Tensor2D), xt))) as tf.Scalar);
+  return {
+    step: () => {
+      const { value, grad } = objective(delta);
+      const next = tf.tidy(() => {
+        const ascended = tf.add(delta, tf.mul(tf.div(grad, tf.add(rowNorms(grad as tf.Tensor2D), 1e-12)), PGD_STEP)) as tf.Tensor2D;
+        return tf.mul(ascended, tf.minimum(1, tf.div(PGD_EPSILON, tf.add(rowNorms(ascended), 1e-12)))) as tf.Tensor2D;
+      });
+      value.dataSync();
+      tf.dispose([value, grad, delta]);
+      delta = next;
+    },
+    dispose: () => { model.dispose(); tf.dispose([x, xt, mu, sigma, delta]); },
+  };
+}
+
+export const WORKLOADS: Record<WorkloadName, () => Workload> = {
+  mnist_fc_cvae_train_step: cvaeTrainStep,
+  conv_classifier_train_step: convClassifierTrainStep,
+  latent_pgd_step: latentPgdStep,
+};

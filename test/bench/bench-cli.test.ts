@@ -1,0 +1,73 @@
+/**
+ * `pertset bench --json` end to end, tiny (1 timed step): checks the JSON contract, never speed.
+ */
+import { test, type TestContext } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { IS_CI, PYTHON, REPO_ROOT } from '../helpers/env';
+
+const WORKLOADS = ['mnist_fc_cvae_train_step', 'conv_classifier_train_step', 'latent_pgd_step'];
+
+function bench(args: string[]): Record<string, unknown> {
+  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'pertset.js'), 'bench', '--json', ...args], {
+    cwd: REPO_ROOT, encoding: 'utf8', timeout: 10 * 60_000,
+  });
+  assert.equal(r.status, 0, `pertset bench failed (status ${r.status}): ${r.stderr}`);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 1, `stdout must be exactly one JSON line, got:\n${r.stdout}`);
+  return JSON.parse(lines[0]) as Record<string, unknown>;
+}
+
+function positiveFinite(x: unknown, what: string): void {
+  assert.equal(typeof x, 'number', `${what} is not a number: ${String(x)}`);
+  assert.ok(Number.isFinite(x as number) && (x as number) > 0, `${what} must be positive and finite, got ${String(x)}`);
+}
+
+function checkBackend(out: Record<string, unknown>): void {
+  assert.equal(typeof out.backend, 'string');
+  assert.equal(typeof out.accelerator, 'string');
+  assert.ok(Number.isInteger(out.threads) && (out.threads as number) >= 1, `threads ${String(out.threads)}`);
+  assert.ok('native' in out, 'native status is reported');
+  if (out.backend === 'wasm') assert.equal(typeof (out.native as { active: unknown }).active, 'boolean');
+}
+
+function torchAvailable(t: TestContext): boolean {
+  const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (r.status === 0) return true;
+  const msg = `PyTorch not importable with ${PYTHON}: ${(r.stderr || String(r.error)).trim().split('\n').pop()}`;
+  if (IS_CI) throw new Error(`${msg} (required under CI=true)`);
+  t.skip(msg);
+  return false;
+}
+
+test('pertset bench --json --steps 1: one JSON object with ours and PyTorch per workload', (t) => {
+  if (!torchAvailable(t)) return;
+  const out = bench(['--steps', '1']);
+  checkBackend(out);
+  const workloads = out.workloads as { name: string; ms: unknown; torchMs: unknown; ratio: unknown }[];
+  assert.deepEqual(workloads.map((w) => w.name), WORKLOADS);
+  for (const w of workloads) {
+    positiveFinite(w.ms, `${w.name}.ms`);
+    positiveFinite(w.torchMs, `${w.name}.torchMs`);
+    positiveFinite(w.ratio, `${w.name}.ratio`);
+    assert.ok(Math.abs((w.ratio as number) - (w.ms as number) / (w.torchMs as number)) < 1e-9 * (w.ratio as number));
+  }
+});
+
+test('pertset bench --no-torch reports null torchMs and ratio', () => {
+  const out = bench(['--steps', '1', '--no-torch', '--only', 'latent_pgd_step']);
+  checkBackend(out);
+  const workloads = out.workloads as { name: string; ms: unknown; torchMs: unknown; ratio: unknown }[];
+  assert.equal(workloads.length, 1);
+  assert.equal(workloads[0].name, 'latent_pgd_step');
+  positiveFinite(workloads[0].ms, 'ms');
+  assert.equal(workloads[0].torchMs, null);
+  assert.equal(workloads[0].ratio, null);
+});
+
+test('pertset bench rejects a bad option with a message naming it', () => {
+  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'pertset.js'), 'bench', '--steps', 'zero'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /--steps must be an integer >= 1, got "zero"/);
+});
