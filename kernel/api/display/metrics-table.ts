@@ -1,0 +1,61 @@
+/** A table of metrics (one row per run / epoch / model) as HTML and aligned plain text. */
+import { MIME, MIME_BUNDLE, type Displayable, type MimeBundle } from '../../contract/mime';
+import { ArgumentError } from '../errors';
+import { escapeHtml, formatNumber } from './html';
+
+export type MetricValue = number | string | boolean | null | undefined;
+export type MetricsRow = Record<string, MetricValue>;
+
+export interface MetricsTableOptions {
+  title?: string;
+  /** Column order (default: keys in order of first appearance). */
+  columns?: string[];
+  /** Significant digits for non-integer numbers (default 4). */
+  digits?: number;
+}
+
+export class MetricsTable implements Displayable {
+  readonly columns: string[];
+
+  constructor(
+    readonly rows: MetricsRow[],
+    readonly options: MetricsTableOptions = {},
+  ) {
+    if (!Array.isArray(rows) || !rows.every((r) => typeof r === 'object' && r !== null)) {
+      throw new ArgumentError('metricsTable: "rows" must be an array of objects');
+    }
+    this.columns = options.columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  }
+
+  private cell(v: MetricValue): string {
+    if (v === null || v === undefined) return '';
+    return typeof v === 'number' ? formatNumber(v, this.options.digits ?? 4) : String(v);
+  }
+
+  [MIME_BUNDLE](): MimeBundle {
+    return { data: { [MIME.html]: this.html(), [MIME.plain]: this.toString() } };
+  }
+
+  toString(): string {
+    const cells = this.rows.map((r) => this.columns.map((c) => this.cell(r[c])));
+    const widths = this.columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
+    const line = (vals: string[]) => vals.map((v, i) => v.padStart(widths[i])).join('  ');
+    const out = [line(this.columns), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)];
+    if (this.options.title) out.unshift(this.options.title);
+    return out.join('\n');
+  }
+
+  private html(): string {
+    const head = this.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
+    const body = this.rows
+      .map((r) => `<tr>${this.columns.map((c) => `<td style="text-align:${typeof r[c] === 'number' ? 'right' : 'left'}">${escapeHtml(this.cell(r[c]))}</td>`).join('')}</tr>`)
+      .join('');
+    const caption = this.options.title ? `<caption>${escapeHtml(this.options.title)}</caption>` : '';
+    return `<table class="pertset-metrics">${caption}<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+  }
+}
+
+/** A metrics table, e.g. `metricsTable([{model: 'fc', recon: 0.12}, {model: 'conv', recon: 0.08}])`. */
+export function metricsTable(rows: MetricsRow[], options: MetricsTableOptions = {}): MetricsTable {
+  return new MetricsTable(rows, options);
+}

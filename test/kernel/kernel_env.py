@@ -1,0 +1,72 @@
+"""Shared setup for the kernel's Python suites: a temporary JUPYTER_PATH holding the `pertset`
+kernelspec written by `pertset kernel install --jupyter-path`, and the CI rule that a missing
+Jupyter client is a failure (under CI=true) rather than a skip."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+IS_CI = os.environ.get("CI") == "true"
+LAUNCHER = REPO / "dist" / "kernel" / "jupyter" / "launcher.js"
+
+
+def node() -> str:
+    return shutil.which("node") or "/usr/bin/node"
+
+
+def missing(what: str):
+    """Fails under CI=true, skips elsewhere."""
+    message = f"{what} is not available"
+    if IS_CI:
+        raise AssertionError(f"{message} (required under CI=true)")
+    raise unittest.SkipTest(message)
+
+
+def install_kernelspec() -> str:
+    """Installs the kernelspec into a fresh directory and points JUPYTER_PATH at it."""
+    if not LAUNCHER.exists():
+        raise AssertionError(f"{LAUNCHER} is missing: run `npm run build:ts` first")
+    jupyter_path = tempfile.mkdtemp(prefix="pertset-jupyter-")
+    subprocess.run(
+        [node(), str(REPO / "bin" / "pertset.js"), "kernel", "install", "--jupyter-path", jupyter_path],
+        check=True, capture_output=True, text=True,
+    )
+    os.environ["JUPYTER_PATH"] = jupyter_path
+    return jupyter_path
+
+
+def api_surface() -> dict:
+    """Every runtime export of the API, by namespace: {"display": ["imageGrid", ...], "": [top-level names]}."""
+    script = r"""
+const api = require(process.argv[1]);
+const out = { '': [] };
+for (const [k, v] of Object.entries(api)) {
+  if (v && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === null || (v && v[Symbol.toStringTag] === 'Module')) out[k] = Object.keys(v);
+  else if (v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Error) && Object.keys(v).length && Object.values(v).some((x) => typeof x === 'function')) out[k] = Object.keys(v);
+  else out[''].push(k);
+}
+console.log(JSON.stringify(out));
+"""
+    r = subprocess.run([node(), "-e", script, str(REPO / "dist" / "kernel" / "api" / "index.js")],
+                       check=True, capture_output=True, text=True)
+    return json.loads(r.stdout)
+
+
+IDENT = __import__("re").compile(r"^[A-Za-z_$][\w$]*$")
+
+
+def surface_cell(surface: dict) -> str:
+    """A cell that names every export's type (type-only: nothing runs), so a TS 5.0 type-check touches all of it."""
+    lines = []
+    for ns, names in sorted(surface.items()):
+        for name in sorted(names):
+            if not IDENT.match(name) or (ns and not IDENT.match(ns)):
+                continue
+            ref = f"pertset.{ns}.{name}" if ns else f"pertset.{name}"
+            lines.append(f"type _S{len(lines)} = typeof {ref};")
+    lines.append(f"{len(lines)}")
+    return "\n".join(lines)
