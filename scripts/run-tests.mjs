@@ -27,7 +27,7 @@ const totals = { passed: 0, failed: 0, skipped: 0 };
 // Suites that run a second time with another environment, e.g. the backend tests with the native
 // accelerator switched off, so both paths stay correct. Each pass adds to the same totals.
 const EXTRA_PASSES = [
-  { name: 'backend tests with the native accelerator disabled', env: { PERTSET_NATIVE: '0' }, dirs: ['dist/test/unit/backend/'] },
+  { name: 'backend tests with the native accelerator disabled', env: { PERTSET_NATIVE: '0' }, dirs: ['dist/test/unit/backend/', 'dist/test/unit/native/'] },
 ];
 
 function runNodeTests(files, env, label) {

@@ -1,0 +1,188 @@
+/**
+ * The native kernels on 'wasm' against the `cpu` backend: matmuls with random shapes, transposes
+ * and batch broadcasting (including one general broadcast that must fall back), every fused
+ * activation, convolutions with strides / padding / dilation (plain and fused), their gradients,
+ * and leading-axis sums. Also checks the native path really ran (kernel counters).
+ */
+import { before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../../kernel/api/backend';
+import { nativeKernelStats, nativeKernelsInstalled, resetNativeKernelCounts, setNativeAccelerator } from '../../../kernel/api/backend/native';
+import { assertEnabledStatus } from './native-expectation';
+import { makeInts, normRelError, randomValues } from './reference';
+
+const TOL = 2e-5;
+let nativeActive = false;
+
+before(async () => {
+  const info = await initBackend({ backend: 'wasm' });
+  nativeActive = assertEnabledStatus(info.native);
+});
+
+/** Runs `f` on cpu and on wasm (native) and returns both flattened outputs. */
+async function onBoth(f: () => tf.Tensor | tf.Tensor[]): Promise<Array<[Float32Array, Float32Array]>> {
+  const run = async (name: string) => {
+    await tf.setBackend(name);
+    const outs = tf.tidy(() => {
+      const r = f();
+      return Array.isArray(r) ? r : [r];
+    });
+    const data = outs.map((t) => t.dataSync() as Float32Array);
+    tf.dispose(outs);
+    return data;
+  };
+  const cpu = await run('cpu');
+  const wasm = await run('wasm');
+  return cpu.map((c, i) => [wasm[i], c]);
+}
+
+async function assertClose(label: string, f: () => tf.Tensor | tf.Tensor[], tol = TOL): Promise<void> {
+  for (const [i, [got, want]] of (await onBoth(f)).entries()) {
+    const err = normRelError(got, want);
+    assert.ok(err <= tol, `${label} output ${i}: normwise relative error ${err.toExponential(2)} > ${tol}`);
+  }
+}
+
+function t(shape: number[], seed: number, scale = 1): tf.Tensor {
+  return tf.tensor(randomValues(tf.util.sizeFromShape(shape), seed).map((v) => v * scale), shape);
+}
+
+function counts(name: string) {
+  return nativeKernelStats()[name] ?? { native: 0, fallback: 0 };
+}
+
+test('matmul: random shapes, transposes and batch broadcasting', async () => {
+  resetNativeKernelCounts();
+  const int = makeInts(5);
+  const batchSetups: Array<[number[], number[]]> = [[[], []], [[3], [3]], [[3], [1]], [[1], [4]], [[2, 3], [2, 3]], [[], [2]], [[2, 1], [1]]];
+  for (let c = 0; c < 28; c++) {
+    const M = int(1, 70), N = int(1, 70), K = int(1, 90), tA = int(0, 1) === 1, tB = int(0, 1) === 1;
+    const [ba, bb] = batchSetups[c % batchSetups.length];
+    const aShape = [...ba, ...(tA ? [K, M] : [M, K])], bShape = [...bb, ...(tB ? [N, K] : [K, N])];
+    await assertClose(`matMul ${aShape} x ${bShape} tA=${tA} tB=${tB}`, () => tf.matMul(t(aShape, c), t(bShape, c + 100), tA, tB));
+  }
+  if (nativeActive) assert.equal(counts('BatchMatMul').native, 28, 'every case took the native path');
+});
+
+test('matmul: general batch broadcast falls back to the previous kernel and stays correct', async () => {
+  resetNativeKernelCounts();
+  // tfjs's cpu kernel mishandles this broadcast, so the reference broadcasts explicitly first.
+  await tf.setBackend('cpu');
+  const want = tf.tidy(() => tf.matMul(tf.broadcastTo(t([2, 1, 4, 5], 1), [2, 3, 4, 5]), tf.broadcastTo(t([3, 5, 6], 2), [2, 3, 5, 6])));
+  const wantData = want.dataSync() as Float32Array;
+  want.dispose();
+  await tf.setBackend('wasm');
+  const got = tf.tidy(() => tf.matMul(t([2, 1, 4, 5], 1), t([3, 5, 6], 2)));
+  assert.deepEqual(got.shape, [2, 3, 4, 6]);
+  assert.ok(normRelError(got.dataSync(), wantData) <= TOL);
+  got.dispose();
+  if (nativeActive) assert.equal(counts('BatchMatMul').fallback, 1);
+});
+
+test('fused matmul: every activation, bias of length N or 1, PReLU weights, transposes', async () => {
+  resetNativeKernelCounts();
+  const acts = ['linear', 'relu', 'relu6', 'prelu', 'leakyrelu', 'sigmoid', 'elu'] as const;
+  let n = 0;
+  for (const [i, activation] of acts.entries()) {
+    for (const biasLen of [0, 1, 9]) {
+      const tA = i % 2 === 0, tB = biasLen === 9;
+      await assertClose(`fused ${activation} bias ${biasLen}`, () => tf.fused.matMul({
+        a: t(tA ? [13, 7] : [7, 13], i, 3), b: t(tB ? [9, 13] : [13, 9], i + 10, 3), transposeA: tA, transposeB: tB,
+        bias: biasLen ? t([biasLen], i + 20) : undefined,
+        activation, preluActivationWeights: activation === 'prelu' ? t([9], i + 30) : undefined,
+        leakyreluAlpha: 0.15,
+      }));
+      n++;
+    }
+  }
+  if (nativeActive) assert.equal(counts('_FusedMatMul').native, n);
+});
+
+type Pad = 'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]];
+const CONVS: Array<{ x: number[]; f: number[]; s: number | [number, number]; pad: Pad; d: number | [number, number] }> = [
+  { x: [2, 9, 9, 3], f: [3, 3, 3, 4], s: 1, pad: 'valid', d: 1 },
+  { x: [2, 9, 8, 2], f: [3, 3, 2, 5], s: 2, pad: 'same', d: 1 },
+  { x: [1, 10, 11, 3], f: [3, 2, 3, 2], s: [3, 2], pad: 'same', d: 1 },
+  { x: [2, 8, 8, 2], f: [2, 2, 2, 3], s: 2, pad: [[0, 0], [1, 2], [2, 1], [0, 0]], d: 1 },
+  { x: [1, 7, 7, 1], f: [1, 1, 1, 6], s: 1, pad: 'valid', d: 1 },
+  { x: [2, 28, 28, 1], f: [3, 3, 1, 8], s: 1, pad: 'valid', d: 1 },
+];
+
+test('conv2d: strides, padding and dilation', async () => {
+  resetNativeKernelCounts();
+  const cases = [...CONVS, { x: [2, 11, 10, 3], f: [3, 3, 3, 4], s: 1, pad: 'same' as Pad, d: 2 }, { x: [1, 12, 12, 2], f: [2, 3, 2, 3], s: 1, pad: 'valid' as Pad, d: [2, 3] as [number, number] }];
+  for (const [i, c] of cases.entries()) {
+    await assertClose(`conv2d ${c.x} ${c.f} s${c.s} ${JSON.stringify(c.pad)} d${c.d}`,
+      () => tf.conv2d(t(c.x, i) as tf.Tensor4D, t(c.f, i + 50) as tf.Tensor4D, c.s, c.pad, 'NHWC', c.d));
+  }
+  if (nativeActive) assert.equal(counts('Conv2D').native, cases.length);
+});
+
+test('fused conv2d: bias and activations', async () => {
+  resetNativeKernelCounts();
+  const acts = ['relu', 'elu', 'sigmoid', 'leakyrelu', 'prelu', 'linear'] as const;
+  for (const [i, activation] of acts.entries()) {
+    const c = CONVS[i % CONVS.length];
+    const co = c.f[3];
+    await assertClose(`fused conv ${activation}`, () => tf.fused.conv2d({
+      x: t(c.x, i) as tf.Tensor4D, filter: t(c.f, i + 60) as tf.Tensor4D, strides: c.s, pad: c.pad,
+      bias: t([co], i + 70), activation, preluActivationWeights: activation === 'prelu' ? t([co], i + 80) : undefined,
+      leakyreluAlpha: 0.3,
+    }));
+  }
+  if (nativeActive) assert.equal(counts('FusedConv2D').native, acts.length);
+});
+
+test('conv2d gradients (input and filter) with strides and padding', async () => {
+  resetNativeKernelCounts();
+  for (const [i, c] of CONVS.entries()) {
+    const x = t(c.x, i + 90) as tf.Tensor4D;
+    const f = t(c.f, i + 91) as tf.Tensor4D;
+    const loss = (xx: tf.Tensor, ff: tf.Tensor) => {
+      const y = tf.conv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, c.s, c.pad);
+      return tf.sum(tf.mul(y, t(y.shape, i + 92)));
+    };
+    await assertClose(`conv grads ${c.x} ${c.f} s${c.s} ${JSON.stringify(c.pad)}`, () => tf.grads(loss)([x, f]));
+  }
+  if (nativeActive) {
+    assert.equal(counts('Conv2DBackpropInput').native, CONVS.length);
+    assert.equal(counts('Conv2DBackpropFilter').native, CONVS.length);
+  }
+});
+
+test('matmul and fused-dense gradients, and leading-axis sums (bias gradients)', async () => {
+  resetNativeKernelCounts();
+  const loss = (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) =>
+    tf.sum(tf.mul(tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias, activation: 'relu' }), t([33, 17], 3)));
+  await assertClose('dense grads', () => tf.grads(loss)([t([33, 21], 1), t([21, 17], 2), t([17], 4)]));
+  await assertClose('sum over [0,1], keepDims', () => tf.sum(t([4, 6, 5, 3], 5), [0, 1], true));
+  await assertClose('sum over axis 0', () => tf.sum(t([300, 7], 6), 0));
+  await assertClose('sum over [1] (not leading: previous kernel)', () => tf.sum(t([4, 6, 5], 7), 1));
+  if (nativeActive) {
+    assert.ok(counts('Sum').native >= 3, `native sums: ${counts('Sum').native}`);
+    assert.ok(counts('Sum').fallback >= 1);
+  }
+});
+
+test('switching the accelerator off in process restores the previous kernels, and back on', async () => {
+  if (!nativeActive) {
+    assert.equal(nativeKernelsInstalled(), false);
+    return;
+  }
+  await tf.setBackend('wasm');
+  const product = () => tf.tidy(() => tf.matMul(t([5, 6], 1), t([6, 4], 2), false, false).dataSync());
+  const before = product();
+  assert.equal(setNativeAccelerator(false).active, false);
+  assert.equal(nativeKernelsInstalled(), false);
+  resetNativeKernelCounts();
+  const plain = product();
+  assert.equal(counts('BatchMatMul').native, 0, 'no native call while off');
+  assert.ok(normRelError(plain, before) <= TOL);
+  const on = setNativeAccelerator(true, { threads: 1 });
+  assert.equal(on.active, true, on.reason);
+  assert.equal(on.threads, 1);
+  resetNativeKernelCounts(); // the self-test ran again
+  product();
+  assert.equal(counts('BatchMatMul').native, 1);
+});
