@@ -6,6 +6,7 @@
  * https://jupyter-client.readthedocs.io/en/latest/messaging.html#the-wire-protocol
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'crypto';
+import { writeSync } from 'fs';
 
 const DELIM = Buffer.from('<IDS|MSG>');
 
@@ -87,6 +88,67 @@ export class Message {
   signAndSend(key: string, sock: Socket): void {
     const bodies = [this.header, this.parent, this.metadata, this.content].map((x) => JSON.stringify(x));
     // The signature covers the four JSON parts only; binary buffers follow unsigned.
-    sock.send([...this.identity, DELIM, key ? sign(key, bodies) : '', ...bodies, ...this.extra]);
+    queueSend(sock, [...this.identity, DELIM, key ? sign(key, bodies) : '', ...bodies, ...this.extra]);
+  }
+}
+
+// zeromq 6 sends synchronously while it can, but after a burst it defers a send to the next
+// event-loop tick and, until then, throws EBUSY for any other send on that socket; under heavy
+// output (live training displays) that killed the kernel. So: send at once when nothing is
+// waiting (output written before a busy synchronous loop still goes out), otherwise keep the
+// frames in a per-socket queue drained in order when the deferred send completes.
+interface SendState {
+  queue: Array<Array<Buffer | string>>;
+  last: Promise<unknown>;
+  draining: boolean;
+}
+const sendStates = new WeakMap<Socket, SendState>();
+
+function reportSendFailure(e: unknown): void {
+  // Never through process.stderr: in the kernel that is itself a Jupyter stream on a socket.
+  try {
+    writeSync(2, `pertset kernel: a message could not be sent: ${(e as Error)?.message ?? e}\n`);
+  } catch {
+    /* nothing left to report to */
+  }
+}
+
+/** Tries one send; returns false when the socket is busy (EBUSY), true when handed to zeromq. */
+function trySend(sock: Socket, state: SendState, frames: Array<Buffer | string>): boolean {
+  try {
+    const p = Promise.resolve(sock.send(frames));
+    p.catch(reportSendFailure);
+    state.last = p;
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException)?.code === 'EBUSY') return false;
+    reportSendFailure(e);
+    return true; // a closed socket: drop the message rather than block the queue forever
+  }
+}
+
+function drain(sock: Socket, state: SendState): void {
+  while (state.queue.length > 0) {
+    if (!trySend(sock, state, state.queue[0])) {
+      state.last.then(() => drain(sock, state), () => drain(sock, state));
+      return;
+    }
+    state.queue.shift();
+  }
+  state.draining = false;
+}
+
+export function queueSend(sock: Socket, frames: Array<Buffer | string>): void {
+  let state = sendStates.get(sock);
+  if (!state) {
+    state = { queue: [], last: Promise.resolve(), draining: false };
+    sendStates.set(sock, state);
+  }
+  if (state.queue.length === 0 && trySend(sock, state, frames)) return;
+  state.queue.push(frames);
+  if (!state.draining) {
+    state.draining = true;
+    const s = state;
+    s.last.then(() => drain(sock, s), () => drain(sock, s));
   }
 }
