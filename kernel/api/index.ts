@@ -3,6 +3,8 @@
  * notebook kernel preloads as the namespace `pertset`. One namespace per concept; the most used
  * entry points are also re-exported by name.
  */
+/** TensorFlow.js itself (the same instance the API uses), so notebook cells can build tensors without an import. */
+export * as tf from '@tensorflow/tfjs';
 export * as backend from './backend';
 export * as data from './data';
 export * as perturbations from './perturbations';

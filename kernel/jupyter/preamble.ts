@@ -15,5 +15,7 @@ export function preambleSource(dir = apiDir()): string {
   return [
     `import * as pertset from ${JSON.stringify(api)};`,
     `import { display } from ${JSON.stringify(`${api}/display`)};`,
+    // TensorFlow.js as the API uses it, resolved from the API's own folder (cells may live anywhere).
+    `import { tf } from ${JSON.stringify(api)};`,
   ].join('\n');
 }

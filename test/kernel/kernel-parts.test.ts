@@ -48,7 +48,10 @@ test('wire messages are signed, verified and replied to with the parent header',
   assert.throws(() => Message.parse(key, frames.slice(1)), /without the <IDS\|MSG> delimiter/);
 });
 
-test('the preamble imports the API by absolute path as `pertset` plus `display`', () => {
+test('the preamble imports the API by absolute path as `pertset` plus `display` and `tf`', () => {
   const src = preambleSource('/abs/dist/kernel/api');
-  assert.equal(src, 'import * as pertset from "/abs/dist/kernel/api";\nimport { display } from "/abs/dist/kernel/api/display";');
+  assert.equal(
+    src,
+    'import * as pertset from "/abs/dist/kernel/api";\nimport { display } from "/abs/dist/kernel/api/display";\nimport { tf } from "/abs/dist/kernel/api";',
+  );
 });

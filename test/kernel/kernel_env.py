@@ -45,6 +45,7 @@ def api_surface() -> dict:
 const api = require(process.argv[1]);
 const out = { '': [] };
 for (const [k, v] of Object.entries(api)) {
+  if (k === 'tf') continue; // TensorFlow.js itself, re-exported for convenience: not our surface
   if (v && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === null || (v && v[Symbol.toStringTag] === 'Module')) out[k] = Object.keys(v);
   else if (v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Error) && Object.keys(v).length && Object.values(v).some((x) => typeof x === 'function')) out[k] = Object.keys(v);
   else out[''].push(k);

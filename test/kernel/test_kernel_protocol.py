@@ -126,6 +126,15 @@ else:
             self.assertIn("not assignable to type 'number'", content["evalue"])
             self.assertEqual([m["msg_type"] for m in outputs], ["error"])
 
+        def test_tf_is_preloaded_and_typed(self):
+            # Cells build tensors without an import: `tf` is the same TensorFlow.js the API uses.
+            content, outputs = self.run_cell("const t: tf.Tensor1D = tf.tensor1d([1, 2, 3.5]);\nt.sum().arraySync()")
+            self.assertEqual(content["status"], "ok", content)
+            results = [m for m in outputs if m["msg_type"] == "execute_result"]
+            self.assertEqual(results[0]["content"]["data"]["text/plain"], "6.5")
+            content, _ = self.run_cell("pertset.tf === tf")
+            self.assertEqual(content["status"], "ok")
+
         def test_api_misuse_is_a_type_error(self):
             content, _ = self.run_cell("pertset.display.imageGrid(42)")
             self.assertEqual(content["status"], "error")
