@@ -30,6 +30,8 @@ export interface EvaluationOptions {
   overRadius?: number;
   overAlpha?: number;
   overSteps?: number;
+  /** PGD and over-approximation report each example's best iterate (default true); false: the final one, as the reference. */
+  keepBest?: boolean;
   batchSize?: number;
   /** `ball` (per example, default) or `reference-renorm` (the reference's column renorm, for exact comparison). */
   projection?: Projection;
@@ -86,7 +88,7 @@ export async function evaluatePerturbationSet(model: CVAE, pairs: PairSource, op
       await add('kl', kl);
       await add('recon', recon);
       await add('expectedAE', expectedApproximation(set, x, xt, { samples: options.samples, rng: rng.fork(`eae/${b}`) }));
-      await add('pgdAE', await pgdApproximation(set, x, xt, { steps: options.steps, alpha: options.alpha, signal: options.signal }));
+      await add('pgdAE', await pgdApproximation(set, x, xt, { steps: options.steps, alpha: options.alpha, keepBest: options.keepBest, signal: options.signal }));
       if (doOver) {
         const overRadius = options.overRadius ?? options.radius;
         await add(
@@ -97,6 +99,7 @@ export async function evaluatePerturbationSet(model: CVAE, pairs: PairSource, op
             steps: options.overSteps ?? options.steps,
             alpha: options.overAlpha ?? overRadius / 20,
             rng: rng.fork(`oae/${b}`),
+            keepBest: options.keepBest,
             signal: options.signal,
           }),
         );

@@ -97,6 +97,7 @@ export async function evaluateRun(
       overSteps: options.overSteps ?? c.overSteps,
       batchSize: c.batchSize,
       projection: options.projection,
+      keepBest: options.keepBest,
       seed: options.seed ?? run.config.seed,
       signal: options.signal,
       onProgress: options.onProgress,

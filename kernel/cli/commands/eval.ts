@@ -1,6 +1,6 @@
 /**
  * `pertset eval --run DIR [--radius R] [--limit N] [--json] [--steps N] [--samples N] [--no-oae]
- * [--reference-renorm] [--checkpoint latest|best] [--data DIR] [--backend B]`: NSP/SLP quality of a trained run's
+ * [--reference-renorm] [--final-iterate] [--checkpoint latest|best] [--data DIR] [--backend B]`: NSP/SLP quality of a trained run's
  * perturbation set on held-out test pairs (the reference's eval.py), saved to DIR/eval.json.
  */
 import { initBackend, parseBackendName } from '../../api/backend';
@@ -12,7 +12,7 @@ import type { Command } from '../main';
 import { createProgress, onInterrupt, withStdoutReserved } from '../progress';
 
 const USAGE = `usage: pertset eval --run DIR [--radius R] [--limit N] [--json] [--steps N] [--samples N] [--no-oae]
-                    [--reference-renorm] [--checkpoint latest|best] [--data DIR] [--backend B]
+                    [--reference-renorm] [--final-iterate] [--checkpoint latest|best] [--data DIR] [--backend B]
 
 Evaluate a trained run's perturbation set on held-out test pairs: encoder, PGD (50 normalised
 l2 steps, alpha = radius/20), expected (5 prior samples) and over-approximation errors, KL,
@@ -23,7 +23,9 @@ reconstruction, and the identity baseline d(x, x~), as per-pixel BCE (bernoulli)
                 identityError, radius, n, dataset, ...}
   --no-oae      skip the over-approximation error (reported as 0, as the released reference code)
   --reference-renorm  project like the reference code (torch renorm(2, 1, R): per latent coordinate
-                across the batch) instead of onto the per-example ball ||u|| <= R`;
+                across the batch) instead of onto the per-example ball ||u|| <= R
+  --final-iterate  report PGD's final iterate, as the reference's eval.py (default: each example's
+                best iterate, start included, so PGD AE <= encoder AE by construction)`;
 
 export const command: Command = {
   summary: 'evaluate a run: encoder/PGD/expected/over approximation errors, KL, recon, identity',
@@ -38,6 +40,7 @@ export const command: Command = {
       samples: { type: 'string' },
       'no-oae': { type: 'boolean' },
       'reference-renorm': { type: 'boolean' },
+      'final-iterate': { type: 'boolean' },
       checkpoint: { type: 'string' },
       data: { type: 'string' },
       backend: { type: 'string' },
@@ -62,6 +65,7 @@ export const command: Command = {
           samples: intOption('eval', 'samples', values.samples as string | undefined, 1),
           overApproximation: values['no-oae'] !== true,
           projection: values['reference-renorm'] === true ? 'reference-renorm' : 'ball',
+          keepBest: values['final-iterate'] !== true,
           dataDir: values.data as string | undefined,
           checkpoint: checkpoint as 'latest' | 'best' | undefined,
           onProgress: (p) => {

@@ -80,6 +80,33 @@ test('PGD with 0 steps is the encoder AE; small minimising steps do not increase
   model.dispose();
 });
 
+test('PGD keeps each example\'s best iterate: never above the encoder AE, never above the final iterate', async () => {
+  await initBackend();
+  const model = createCVAE('mnist_fc', { seed: 4 });
+  const set = new PerturbationSet(model, 10);
+  const b = syntheticPairs(8, 'val', false).batch(0, 0, 8);
+  const x = tf.tensor4d(b.x, b.shape);
+  const xt = tf.tensor4d(b.xPerturbed, b.shape);
+  const values = async (t: tf.Tensor1D) => {
+    const v = Array.from(await t.data());
+    t.dispose();
+    return v;
+  };
+  const enc = await values(encoderApproximation(set, x, xt));
+  // Steps far too large overshoot, so the final iterate can be worse than the start.
+  const before = tf.memory().numTensors;
+  const best = await values(await pgdApproximation(set, x, xt, { steps: 6, alpha: 8 }));
+  assert.equal(tf.memory().numTensors, before, 'no tensors leaked');
+  const final = await values(await pgdApproximation(set, x, xt, { steps: 6, alpha: 8, keepBest: false }));
+  for (let i = 0; i < enc.length; i++) {
+    assert.ok(best[i] <= enc[i], `example ${i}: best ${best[i]} > encoder ${enc[i]}`);
+    assert.ok(best[i] <= final[i], `example ${i}: best ${best[i]} > final ${final[i]}`);
+  }
+  assert.ok(final.some((f, i) => f > best[i]), 'the overshooting run has a final iterate worse than its best (the option matters)');
+  tf.dispose([x, xt]);
+  model.dispose();
+});
+
 test('evaluatePerturbationSet reports every metric over all pairs; calibrateRadius does passes × pairs norms', async () => {
   await initBackend();
   const model = createCVAE('mnist_fc', { seed: 5 });
