@@ -25,7 +25,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
   perturbation: ['train_type', 'test_type', 'type', 'epsilon', 'min', 'max', 'angle', 'scale', 'crop_sz', 'padding'],
   training: ['optimizer', 'epochs', 'batch_size', 'step_size_schedule', 'beta_schedule', 'momentum', 'weight_decay', 'log_interval', 'checkpoint_interval', 'checkpoint_steps'],
   eval: ['batch_size', 'sample_interval'],
-  dataset: ['type', 'data_path', 'padding', 'k', 'limit'],
+  dataset: ['type', 'data_path', 'padding', 'k', 'limit', 'validation_limit'],
   ae: ['max_dist', 'alpha', 'niters'],
   oae: ['max_dist', 'alpha', 'niters'],
 };
@@ -146,6 +146,16 @@ export function applyOverrides(json: ReferenceConfig, overrides: ConfigOverrides
     if (!Number.isInteger(overrides.limit) || overrides.limit < 1) throw new ConfigError(`limit: must be an integer >= 1, got ${overrides.limit}`);
     out.dataset = { ...out.dataset, limit: overrides.limit };
   }
+  if (overrides.validationLimit !== undefined) {
+    if (!Number.isInteger(overrides.validationLimit) || overrides.validationLimit < 1) {
+      throw new ConfigError(`validationLimit: must be an integer >= 1, got ${overrides.validationLimit}`);
+    }
+    out.dataset = { ...out.dataset, validation_limit: overrides.validationLimit };
+  }
+  if (overrides.batchSize !== undefined) {
+    if (!Number.isInteger(overrides.batchSize) || overrides.batchSize < 1) throw new ConfigError(`batchSize: must be an integer >= 1, got ${overrides.batchSize}`);
+    out.training = { ...out.training, batch_size: overrides.batchSize };
+  }
   if (overrides.seed !== undefined) {
     if (!Number.isInteger(overrides.seed)) throw new ConfigError(`seed: must be an integer, got ${overrides.seed}`);
     out.seed = overrides.seed;
@@ -228,6 +238,7 @@ function convert(json: ReferenceConfig, source: string, overrides: ConfigOverrid
     }
   }
   const limit = dataset.limit === undefined ? null : num(dataset, 'limit', 'dataset', { int: true, min: 1 });
+  const validationLimit = dataset.validation_limit === undefined ? null : num(dataset, 'validation_limit', 'dataset', { int: true, min: 1 });
   const dataPath = typeof dataset.data_path === 'string' && dataset.data_path !== '' ? dataset.data_path : null;
   if (dataset.data_path !== undefined && typeof dataset.data_path !== 'string') {
     throw new ConfigError(`dataset.data_path: expected a folder path, got ${JSON.stringify(dataset.data_path)}`);
@@ -260,7 +271,7 @@ function convert(json: ReferenceConfig, source: string, overrides: ConfigOverrid
       overAlpha: oae?.alpha === undefined ? null : num(oae, 'alpha', 'oae', { above: 0 }),
       overSteps: num(oae, 'niters', 'oae', { int: true, min: 0 }, 50),
     },
-    dataset: { type: datasetType, dataPath, padding, k, limit },
+    dataset: { type: datasetType, dataPath, padding, k, limit, validationLimit },
     runDir,
     json,
     warnings: collectWarnings(root),

@@ -72,6 +72,8 @@ export interface ReferenceDatasetSection {
   k?: number;
   /** pertset extension: use only the first N training images (after the validation split). */
   limit?: number;
+  /** pertset extension: use only the first N validation images. */
+  validation_limit?: number;
 }
 
 export interface ReferenceConfig {

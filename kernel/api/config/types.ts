@@ -59,6 +59,8 @@ export interface PertsetConfig {
     k: number | null;
     /** Use only this many training images (null: all). */
     limit: number | null;
+    /** Use only this many validation images (null: all; the reference uses 1k for MNIST). */
+    validationLimit: number | null;
   };
   /** Default run directory: `output_dir/model_dir` as the reference's train.py. */
   runDir: string;
@@ -74,6 +76,10 @@ export interface ConfigOverrides {
   epochs?: number;
   /** Use only the first N training images. */
   limit?: number;
+  /** Use only the first N validation images (quick runs: validation and radius calibration cost less). */
+  validationLimit?: number;
+  /** Minibatch size (`training.batch_size`). */
+  batchSize?: number;
   seed?: number;
   /** Data folder (explicit: must exist). */
   dataDir?: string;

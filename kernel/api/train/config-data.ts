@@ -64,7 +64,7 @@ export function trainingData(config: PertsetConfig, options: DataOptions = {}): 
   const p = perturbationsForConfig(config);
   const limit = options.limit ?? config.dataset.limit ?? undefined;
   const train = load(config, 'train', { ...options, limit });
-  const val = load(config, 'val', { ...options, limit: undefined });
+  const val = load(config, 'val', { ...options, limit: config.dataset.validationLimit ?? undefined });
   return {
     train: createPairSource(train, asPerturbFn(p.train), { seed, shuffle: true, stream: 'train', perturbation: p.train.describe() }),
     val: createPairSource(val, asPerturbFn(p.train), { seed, shuffle: false, stream: 'val', perturbation: p.train.describe() }),
@@ -74,7 +74,7 @@ export function trainingData(config: PertsetConfig, options: DataOptions = {}): 
 /** Validation images with the TEST perturbation, as `latent_distances.py` uses for the radius. */
 export function radiusPairs(config: PertsetConfig, options: DataOptions = {}): PairSource {
   const p = perturbationsForConfig(config);
-  const val = load(config, 'val', options);
+  const val = load(config, 'val', { ...options, limit: options.limit ?? config.dataset.validationLimit ?? undefined });
   return createPairSource(val, asPerturbFn(p.test), { seed: options.seed ?? config.seed, shuffle: false, stream: 'radius', perturbation: p.test.describe() });
 }
 

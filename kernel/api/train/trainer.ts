@@ -117,7 +117,15 @@ export class Trainer {
 
   /** Builds a trainer from a config name, file or loaded config; resumes from the run directory's "latest" checkpoint. */
   static async create(config: string | PertsetConfig, options: TrainerOptions = {}): Promise<Trainer> {
-    const overrides: ConfigOverrides = { epochs: options.epochs, limit: options.limit, seed: options.seed, dataDir: options.dataDir, outDir: options.outDir };
+    const overrides: ConfigOverrides = {
+      epochs: options.epochs,
+      limit: options.limit,
+      validationLimit: options.validationLimit,
+      batchSize: options.batchSize,
+      seed: options.seed,
+      dataDir: options.dataDir,
+      outDir: options.outDir,
+    };
     const anyOverride = Object.values(overrides).some((v) => v !== undefined);
     const resolved =
       typeof config === 'string'

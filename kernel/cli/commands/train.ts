@@ -1,6 +1,6 @@
 /**
  * `pertset train --config NAME|FILE [--data DIR] [--out DIR] [--epochs N] [--limit N]
- * [--backend B] [--seed S] [--checkpoint-steps N]`: trains a CVAE with a progress bar. Ctrl-C
+ * [--backend B] [--seed S] [--checkpoint-steps N] [--batch-size N] [--val-limit N]`: trains a CVAE with a progress bar. Ctrl-C
  * stops between two steps and saves; rerunning the same command (same --out) resumes.
  */
 import { parseBackendName } from '../../api/backend';
@@ -21,7 +21,7 @@ function shippedNames(): string {
 }
 
 const USAGE = `usage: pertset train --config NAME|FILE [--data DIR] [--out DIR] [--epochs N] [--limit N]
-                     [--backend B] [--seed S] [--checkpoint-steps N]
+                     [--backend B] [--seed S] [--checkpoint-steps N] [--batch-size N] [--val-limit N]
 
 Train a CVAE perturbation set from a config in the reference repository's JSON schema.
   --config NAME|FILE  a shipped config (${shippedNames()}) or a JSON file
@@ -30,6 +30,8 @@ Train a CVAE perturbation set from a config in the reference repository's JSON s
   --out DIR           run directory (default: <output_dir>/<model_dir>, e.g. ./experiments/mnist_fc_linf)
   --epochs N          train N epochs; the LR and beta schedules are rescaled to N epochs
   --limit N           use only the first N training images
+  --val-limit N       use only the first N validation images
+  --batch-size N      minibatch size (default: the config's training.batch_size)
   --backend B         auto, wasm, cpu or tensorflow (default $PERTSET_BACKEND or auto)
   --seed S            seed of initialisation, shuffling, perturbations and noise (default: config, 1)
   --checkpoint-steps N  also save the "latest" checkpoint every N steps
@@ -51,6 +53,8 @@ export const command: Command = {
       out: { type: 'string' },
       epochs: { type: 'string' },
       limit: { type: 'string' },
+      'val-limit': { type: 'string' },
+      'batch-size': { type: 'string' },
       backend: { type: 'string' },
       seed: { type: 'string' },
       'checkpoint-steps': { type: 'string' },
@@ -62,6 +66,8 @@ export const command: Command = {
       outDir: values.out as string | undefined,
       epochs: intOption('train', 'epochs', values.epochs as string | undefined, 1),
       limit: intOption('train', 'limit', values.limit as string | undefined, 1),
+      validationLimit: intOption('train', 'val-limit', values['val-limit'] as string | undefined, 1),
+      batchSize: intOption('train', 'batch-size', values['batch-size'] as string | undefined, 1),
       seed: intOption('train', 'seed', values.seed as string | undefined, -2147483648),
       backend: values.backend === undefined ? undefined : parseBackendName(values.backend as string, '--backend'),
       checkpointSteps: intOption('train', 'checkpoint-steps', values['checkpoint-steps'] as string | undefined, 0),

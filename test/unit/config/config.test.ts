@@ -12,6 +12,7 @@ import {
   piecewiseLinear,
 } from '../../../kernel/api/config';
 import { ConfigError } from '../../../kernel/api/errors';
+import { radiusPairs, trainingData } from '../../../kernel/api/train/config-data';
 
 const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-12, `${a} != ${b}`);
 
@@ -136,4 +137,17 @@ test('overrides: --epochs rescales the schedule knots, --limit/--seed/--data are
   assert.throws(() => loadConfig('mnist_fc_linf', { epochs: 0 }), /epochs: must be an integer >= 1/);
   assert.throws(() => loadConfig('mnist_fc_lnf'), /config "mnist_fc_lnf": no such shipped config \(expected one of mnist_conv_linf/);
   assert.throws(() => loadConfig('/nonexistent/cfg.json'), /config file \/nonexistent\/cfg\.json does not exist/);
+});
+
+test('overrides: batchSize and validationLimit reach the config and the validation pairs', () => {
+  const c = loadConfig('mnist_fc_linf', { batchSize: 32, validationLimit: 50 });
+  assert.equal(c.training.batchSize, 32);
+  assert.equal(c.json.training.batch_size, 32);
+  assert.equal(c.dataset.validationLimit, 50);
+  const data = trainingData(c);
+  assert.equal(data.val.count, 50);
+  assert.equal(radiusPairs(c).count, 50);
+  assert.equal(radiusPairs(c, { limit: 20 }).count, 20);
+  assert.throws(() => loadConfig('mnist_fc_linf', { batchSize: 0 }), /batchSize: must be an integer >= 1, got 0/);
+  assert.throws(() => loadConfig('mnist_fc_linf', { validationLimit: 1.5 }), /validationLimit: must be an integer >= 1, got 1.5/);
 });

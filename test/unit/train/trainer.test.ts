@@ -196,3 +196,15 @@ test('checkpointSteps writes "latest" every N optimiser steps within an epoch', 
   assert.equal(readTrainerState(path.join(dir, 'checkpoints', 'latest'))!.globalStep, 4);
   t.dispose();
 });
+
+test('Trainer.create applies batchSize and validationLimit overrides to the config and its data', async () => {
+  const trainer = await Trainer.create('mnist_fc_linf', { epochs: 1, limit: 64, batchSize: 16, validationLimit: 16, persist: false });
+  try {
+    assert.equal(trainer.config.training.batchSize, 16);
+    assert.equal(trainer.stepsPerEpoch, 4);
+    assert.equal(trainer.data.train.count, 64);
+    assert.equal(trainer.data.val.count, 16);
+  } finally {
+    trainer.dispose();
+  }
+});
