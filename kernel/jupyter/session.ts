@@ -3,6 +3,7 @@
  * rich results, errors and interrupts. Transport-free: the server passes a `CellIO` per cell,
  * which makes this testable without ZeroMQ.
  */
+import { expandShorthandProperties } from './cell-source';
 import * as fs from 'fs';
 import * as path from 'path';
 import { format } from 'util';
@@ -173,7 +174,7 @@ export class KernelSession {
     let ok: boolean;
     debugLog(`cell ${count} starts`);
     try {
-      ok = await this.executor.execute(req.code);
+      ok = await this.executor.execute(expandShorthandProperties(req.code));
     } finally {
       this.running = undefined;
     }

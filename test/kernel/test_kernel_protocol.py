@@ -135,6 +135,14 @@ else:
             content, _ = self.run_cell("pertset.tf === tf")
             self.assertEqual(content["status"], "ok")
 
+        def test_shorthand_property_of_an_earlier_cell_variable(self):
+            # tslab 1.0.22 alone throws "shorty is not defined" here.
+            self.run_cell("const shorty = 5")
+            content, outputs = self.run_cell("({ shorty })")
+            self.assertEqual(content["status"], "ok", content)
+            results = [m for m in outputs if m["msg_type"] == "execute_result"]
+            self.assertEqual(results[0]["content"]["data"]["text/plain"], "{ shorty: 5 }")
+
         def test_api_misuse_is_a_type_error(self):
             content, _ = self.run_cell("pertset.display.imageGrid(42)")
             self.assertEqual(content["status"], "error")
