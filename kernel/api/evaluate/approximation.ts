@@ -33,10 +33,7 @@ export function identityError(x: tf.Tensor4D, xPerturbed: tf.Tensor4D, distribut
 
 /** Encoder AE: decode the projected posterior mean, one forward pass. */
 export function encoderApproximation(set: PerturbationSet, x: tf.Tensor4D, xPerturbed: tf.Tensor4D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const u = set.project(set.encode(x, xPerturbed));
-    return perPixelError(set.perturb(x, u), xPerturbed, set.model.outputDistribution);
-  });
+  return tf.tidy(() => perPixelError(set.reconstruct(x, xPerturbed), xPerturbed, set.model.outputDistribution));
 }
 
 export interface PgdOptions {

@@ -112,6 +112,15 @@ export class PerturbationSet {
     });
   }
 
+  /**
+   * The set's best one-shot approximation of a real perturbation: decode the posterior mean
+   * projected onto the ball, g(x, μ_p + σ_p·project(encode(x, x̃))) — the point whose error is the
+   * encoder approximation error (the paper's reconstruction strips show it).
+   */
+  reconstruct(x: tf.Tensor4D, xPerturbed: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => this.perturb(x, this.project(this.encode(x, xPerturbed))));
+  }
+
   /** ‖u‖₂ of `encode(x, x̃)` per example (the quantity the radius is calibrated on). */
   latentNorms(x: tf.Tensor4D, xPerturbed: tf.Tensor4D): tf.Tensor1D {
     return tf.tidy(() => tf.norm(this.encode(x, xPerturbed), 2, 1) as tf.Tensor1D);

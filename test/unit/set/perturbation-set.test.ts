@@ -3,6 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../kernel/api/backend';
 import { ArgumentError } from '../../../kernel/api/errors';
+import { encoderApproximation, perPixelError } from '../../../kernel/api/evaluate';
 import { createCVAE } from '../../../kernel/api/models';
 import { PerturbationSet, projectL2, renormColumnsLikeReference } from '../../../kernel/api/models/perturbation-set';
 import { syntheticPairs } from '../train/fixtures';
@@ -92,5 +93,27 @@ test("the reference's renorm(2, 1, ε) scales latent columns across the batch, a
   assert.deepEqual(viaSet, r);
   assert.throws(() => new PerturbationSet(model, 1, { projection: 'columns' as never }), /projection must be "ball" or "reference-renorm"/);
   tf.dispose(u);
+  model.dispose();
+});
+
+test('reconstruct decodes the projected posterior mean: its error is the encoder approximation error', async () => {
+  await initBackend();
+  const model = createCVAE('mnist_fc', { seed: 2 });
+  const { x, xt } = batch();
+  // ε at half the smallest latent norm, so the projection binds for every example.
+  const eps = tf.tidy(() => tf.min(new PerturbationSet(model, 1).latentNorms(x, xt)).dataSync()[0]) / 2;
+  const set = new PerturbationSet(model, eps);
+  const before = tf.memory().numTensors;
+  const r = set.reconstruct(x, xt);
+  assert.equal(tf.memory().numTensors, before + 1, 'only the result is kept');
+  const expected = tf.tidy(() => set.perturb(x, projectL2(set.encode(x, xt), eps)));
+  assert.deepEqual(r.shape, x.shape);
+  assert.ok(maxAbs(r, expected) < 1e-6);
+  const errors = tf.tidy(() => tf.sub(perPixelError(r, xt, 'bernoulli'), encoderApproximation(set, x, xt)));
+  assert.ok(tf.tidy(() => tf.max(tf.abs(errors)).dataSync()[0]) < 1e-6, 'd(reconstruct, x̃) is the encoder AE');
+  errors.dispose();
+  const unprojected = tf.tidy(() => set.perturb(x, set.encode(x, xt)));
+  assert.ok(maxAbs(r, unprojected) > 1e-6, 'the projection changed the reconstruction (ε is binding)');
+  tf.dispose([r, expected, unprojected, x, xt]);
   model.dispose();
 });
