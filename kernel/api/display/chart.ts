@@ -13,6 +13,22 @@ interface XY {
   name: string;
   x: number[];
   y: number[];
+  /** Draw as bars from y = 0 (bar and histogram traces) instead of a line. */
+  bars: boolean;
+}
+
+/** Equal-width bins over [min, max]: bin centres and counts. */
+function histogram(values: number[], bins: number): { x: number[]; y: number[] } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const width = (hi - lo) / bins || 1;
+  const y = new Array<number>(bins).fill(0);
+  for (const v of values) y[Math.min(bins - 1, Math.floor((v - lo) / width))] += 1;
+  return { x: y.map((_, k) => lo + (k + 0.5) * width), y };
 }
 
 function numbers(v: unknown): number[] | undefined {
@@ -37,14 +53,23 @@ export class Chart implements Displayable {
     return undefined;
   }
 
-  /** The numeric line series of the figure (what the SVG fallback can draw). */
+  /**
+   * What the SVG fallback can draw: line/scatter traces as polylines, bar traces as bars (x by
+   * value, or by position for category labels) and histograms binned here (20 equal bins).
+   */
   private series(): XY[] {
     const out: XY[] = [];
     this.figure.data.forEach((trace, i) => {
+      const name = typeof trace.name === 'string' ? trace.name : `trace ${i}`;
+      if (trace.type === 'histogram') {
+        const values = numbers(trace.x)?.filter(Number.isFinite);
+        if (values?.length) out.push({ name, ...histogram(values, 20), bars: true });
+        return;
+      }
       const y = numbers(trace.y);
       if (!y) return;
       const x = numbers(trace.x) ?? y.map((_, k) => k);
-      out.push({ name: typeof trace.name === 'string' ? trace.name : `trace ${i}`, x, y });
+      out.push({ name, x, y, bars: trace.type === 'bar' });
     });
     return out;
   }
@@ -64,14 +89,35 @@ export class Chart implements Displayable {
     const pad = { l: 56, r: 10, t: this.title ? 24 : 10, b: 28 };
     const series = this.series().filter((s) => s.y.some(Number.isFinite));
     const xs = series.flatMap((s) => s.x).filter(Number.isFinite);
-    const ys = series.flatMap((s) => s.y).filter(Number.isFinite);
-    const [x0, x1] = xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1];
+    // Bars stand on y = 0, so the axis must include it.
+    const ys = series.flatMap((s) => (s.bars ? [...s.y, 0] : s.y)).filter(Number.isFinite);
+    let [x0, x1] = xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1];
     const [y0, y1] = ys.length ? [Math.min(...ys), Math.max(...ys)] : [0, 1];
+    // Half a bar of margin on each side, from the narrowest spacing of any bar series.
+    const spacing = Math.min(...series.filter((s) => s.bars && s.x.length > 1).map((s) => Math.min(...s.x.slice(1).map((v, k) => Math.abs(v - s.x[k])))), Infinity);
+    const barWidth = Number.isFinite(spacing) && spacing > 0 ? spacing : (x1 - x0 || 1);
+    if (series.some((s) => s.bars)) [x0, x1] = [x0 - barWidth / 2, x1 + barWidth / 2];
     const sx = (x: number) => pad.l + ((x - x0) / (x1 - x0 || 1)) * (W - pad.l - pad.r);
     const sy = (y: number) => H - pad.b - ((y - y0) / (y1 - y0 || 1)) * (H - pad.t - pad.b);
+    const barSeries = series.filter((s) => s.bars).length;
+    let barIndex = 0;
     const lines = series.map((s, i) => {
+      const colour = PALETTE[i % PALETTE.length];
+      if (s.bars) {
+        // Several bar series share each slot side by side.
+        const slot = (sx(x0 + barWidth) - sx(x0)) * 0.9;
+        const w = slot / barSeries;
+        const offset = -slot / 2 + w * barIndex++;
+        const rects = s.x.map((x, k) => {
+          if (!Number.isFinite(s.y[k])) return '';
+          const top = Math.min(sy(s.y[k]), sy(0));
+          const h = Math.abs(sy(s.y[k]) - sy(0));
+          return `<rect x="${(sx(x) + offset).toFixed(1)}" y="${top.toFixed(1)}" width="${Math.max(w, 0.5).toFixed(1)}" height="${h.toFixed(1)}" fill="${colour}"/>`;
+        });
+        return `<g class="bars"><title>${escapeHtml(s.name)}</title>${rects.join('')}</g>`;
+      }
       const pts = s.x.map((x, k) => (Number.isFinite(s.y[k]) ? `${sx(x).toFixed(1)},${sy(s.y[k]).toFixed(1)}` : '')).filter(Boolean).join(' ');
-      return `<polyline fill="none" stroke="${PALETTE[i % PALETTE.length]}" stroke-width="1.5" points="${pts}"><title>${escapeHtml(s.name)}</title></polyline>`;
+      return `<polyline fill="none" stroke="${colour}" stroke-width="1.5" points="${pts}"><title>${escapeHtml(s.name)}</title></polyline>`;
     });
     const legend = series.map((s, i) => `<text x="${W - pad.r - 4}" y="${pad.t + 12 + 14 * i}" text-anchor="end" fill="${PALETTE[i % PALETTE.length]}">${escapeHtml(s.name)}</text>`);
     const title = this.title ? `<text x="${W / 2}" y="16" text-anchor="middle" font-weight="bold">${escapeHtml(this.title)}</text>` : '';
