@@ -5,6 +5,7 @@
  * banner), so stdout holds exactly one JSON object.
  */
 import { SingleBar, Presets } from 'cli-progress';
+import { clearInterrupt, requestInterrupt } from '../api/interrupt';
 
 export interface Progress {
   /** Sets the position (`value` of `total`) and the named fields shown on the bar or line. */
@@ -109,4 +110,18 @@ export function onInterrupt(request: () => void, message: string): () => void {
   };
   process.on('SIGINT', handler);
   return () => process.off('SIGINT', handler);
+}
+
+/**
+ * Runs long work with Ctrl-C wired to the cooperative interrupt (`onInterrupt`): a stale request
+ * is cleared first, and the handler is removed however `fn` ends.
+ */
+export async function interruptible<T>(message: string, fn: () => Promise<T>): Promise<T> {
+  clearInterrupt();
+  const release = onInterrupt(requestInterrupt, message);
+  try {
+    return await fn();
+  } finally {
+    release();
+  }
 }

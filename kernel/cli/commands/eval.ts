@@ -3,13 +3,13 @@
  * [--reference-renorm] [--final-iterate] [--checkpoint latest|best] [--data DIR] [--backend B]`: NSP/SLP quality of a trained run's
  * perturbation set on held-out test pairs (the reference's eval.py), saved to DIR/eval.json.
  */
-import { initBackend, parseBackendName } from '../../api/backend';
+import { initBackend } from '../../api/backend';
 import { ConfigError } from '../../api/errors';
 import { evaluateRun } from '../../api/evaluate/run';
-import { clearInterrupt, requestInterrupt } from '../../api/interrupt';
 import { intOption, numberOption, parse } from '../args';
 import type { Command } from '../main';
-import { createProgress, onInterrupt, withStdoutReserved } from '../progress';
+import { createProgress, interruptible, withStdoutReserved } from '../progress';
+import { backendOption, runDirOptions } from '../run-options';
 
 const USAGE = `usage: pertset eval --run DIR [--radius R] [--limit N] [--json] [--steps N] [--samples N] [--no-oae]
                     [--reference-renorm] [--final-iterate] [--checkpoint latest|best] [--data DIR] [--backend B]
@@ -45,20 +45,15 @@ export const command: Command = {
       data: { type: 'string' },
       backend: { type: 'string' },
     });
-    const runDir = values.run as string | undefined;
-    if (!runDir) throw new ConfigError('eval: --run DIR is required (see `pertset eval --help`)');
-    const checkpoint = values.checkpoint as string | undefined;
-    if (checkpoint !== undefined && checkpoint !== 'latest' && checkpoint !== 'best') throw new ConfigError(`eval: --checkpoint must be latest or best, got "${checkpoint}"`);
+    const { runDir, checkpoint } = runDirOptions('eval', values);
     const radius = numberOption('eval', 'radius', values.radius as string | undefined, 0);
     if (radius === 0) throw new ConfigError('eval: --radius must be > 0, got "0"');
     const json = values.json === true;
     const result = await withStdoutReserved(json, async () => {
-      await initBackend(values.backend === undefined ? {} : { backend: parseBackendName(values.backend as string, '--backend') });
+      await initBackend({ backend: backendOption(values) });
       let progress: ReturnType<typeof createProgress> | null = null;
-      clearInterrupt();
-      const release = onInterrupt(requestInterrupt, 'stopping the evaluation');
       try {
-        return await evaluateRun(runDir, {
+        return await interruptible('stopping the evaluation', () => evaluateRun(runDir, {
           radius,
           limit: intOption('eval', 'limit', values.limit as string | undefined, 1),
           steps: intOption('eval', 'steps', values.steps as string | undefined, 0),
@@ -67,7 +62,7 @@ export const command: Command = {
           projection: values['reference-renorm'] === true ? 'reference-renorm' : 'ball',
           keepBest: values['final-iterate'] !== true,
           dataDir: values.data as string | undefined,
-          checkpoint: checkpoint as 'latest' | 'best' | undefined,
+          checkpoint,
           onProgress: (p) => {
             progress ??= createProgress({
               total: p.total,
@@ -77,10 +72,9 @@ export const command: Command = {
             });
             progress.update(p.examples, { batch: `${p.batch}/${p.batches}` });
           },
-        });
+        }));
       } finally {
         (progress as ReturnType<typeof createProgress> | null)?.stop();
-        release();
       }
     });
     if (json) {

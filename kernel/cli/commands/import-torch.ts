@@ -2,11 +2,12 @@
  * `pertset import-torch --weights DIR_OR_FILE --out RUN_DIR [--arch NAME] [--config NAME|FILE]
  * [--backend B] [--json]`: a PyTorch CVAE checkpoint → a pertset run directory.
  */
-import { initBackend, parseBackendName } from '../../api/backend';
+import { initBackend } from '../../api/backend';
 import { ConfigError } from '../../api/errors';
 import { importTorchCheckpoint } from '../../api/interop/import-torch';
 import { parse } from '../args';
 import type { Command } from '../main';
+import { backendOption } from '../run-options';
 
 const USAGE = `usage: pertset import-torch --weights DIR_OR_FILE --out RUN_DIR [--arch NAME] [--config NAME|FILE] [--backend B] [--json]
 
@@ -38,8 +39,7 @@ export const command: Command = {
     const out = values.out as string | undefined;
     if (!weights) throw new ConfigError('import-torch: --weights DIR_OR_FILE is required (see `pertset import-torch --help`)');
     if (!out) throw new ConfigError('import-torch: --out RUN_DIR is required (see `pertset import-torch --help`)');
-    const backend = values.backend === undefined ? undefined : parseBackendName(values.backend as string, '--backend');
-    await initBackend(backend ? { backend } : {});
+    await initBackend({ backend: backendOption(values) });
     const result = await importTorchCheckpoint({
       weights, out, architecture: values.arch as string | undefined, config: values.config as string | undefined,
     });

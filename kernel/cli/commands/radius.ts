@@ -4,13 +4,13 @@
  * ‖(μ_q − μ_p)/σ_p‖ (as `latent_distances.py`) and the radius ε it suggests (the maximum,
  * rounded up), recorded in DIR/radius.json for `pertset eval`.
  */
-import { initBackend, parseBackendName } from '../../api/backend';
-import { ConfigError, InterruptedError } from '../../api/errors';
+import { initBackend } from '../../api/backend';
+import { InterruptedError } from '../../api/errors';
 import { calibrateRun } from '../../api/evaluate/run';
-import { clearInterrupt, requestInterrupt } from '../../api/interrupt';
 import { intOption, parse } from '../args';
 import type { Command } from '../main';
-import { createProgress, onInterrupt, withStdoutReserved } from '../progress';
+import { createProgress, interruptible, withStdoutReserved } from '../progress';
+import { backendOption, runDirOptions } from '../run-options';
 
 const USAGE = `usage: pertset radius --run DIR [--json] [--limit N] [--passes N] [--checkpoint latest|best]
                       [--data DIR] [--backend B]
@@ -34,24 +34,19 @@ export const command: Command = {
       data: { type: 'string' },
       backend: { type: 'string' },
     });
-    const runDir = values.run as string | undefined;
-    if (!runDir) throw new ConfigError('radius: --run DIR is required (see `pertset radius --help`)');
-    const checkpoint = values.checkpoint as string | undefined;
-    if (checkpoint !== undefined && checkpoint !== 'latest' && checkpoint !== 'best') throw new ConfigError(`radius: --checkpoint must be latest or best, got "${checkpoint}"`);
+    const { runDir, checkpoint } = runDirOptions('radius', values);
     const json = values.json === true;
     const limit = intOption('radius', 'limit', values.limit as string | undefined, 1);
     const passes = intOption('radius', 'passes', values.passes as string | undefined, 1);
     const result = await withStdoutReserved(json, async () => {
-      await initBackend(values.backend === undefined ? {} : { backend: parseBackendName(values.backend as string, '--backend') });
+      await initBackend({ backend: backendOption(values) });
       let progress: ReturnType<typeof createProgress> | null = null;
-      clearInterrupt();
-      const release = onInterrupt(requestInterrupt, 'stopping the calibration');
       try {
-        return await calibrateRun(runDir, {
+        return await interruptible('stopping the calibration', () => calibrateRun(runDir, {
           limit,
           passes,
           dataDir: values.data as string | undefined,
-          checkpoint: checkpoint as 'latest' | 'best' | undefined,
+          checkpoint,
           onProgress: (p) => {
             progress ??= createProgress({
               total: p.passes * p.batches,
@@ -61,13 +56,12 @@ export const command: Command = {
             });
             progress.update(p.pass * p.batches + p.batch, { pass: `${p.pass + 1}/${p.passes}` });
           },
-        });
+        }));
       } catch (e) {
         if (e instanceof InterruptedError) throw new InterruptedError('radius calibration interrupted; nothing was saved');
         throw e;
       } finally {
         (progress as ReturnType<typeof createProgress> | null)?.stop();
-        release();
       }
     });
     if (json) {

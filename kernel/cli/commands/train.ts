@@ -3,14 +3,13 @@
  * [--backend B] [--seed S] [--checkpoint-steps N] [--batch-size N] [--val-limit N]`: trains a CVAE with a progress bar. Ctrl-C
  * stops between two steps and saves; rerunning the same command (same --out) resumes.
  */
-import { parseBackendName } from '../../api/backend';
 import { builtinConfigNames } from '../../api/config/load';
 import { ConfigError, InterruptedError } from '../../api/errors';
-import { clearInterrupt, requestInterrupt } from '../../api/interrupt';
 import { Trainer } from '../../api/train/trainer';
 import { intOption, parse } from '../args';
 import type { Command } from '../main';
-import { createProgress, onInterrupt } from '../progress';
+import { createProgress, interruptible } from '../progress';
+import { backendOption } from '../run-options';
 
 function shippedNames(): string {
   try {
@@ -69,7 +68,7 @@ export const command: Command = {
       validationLimit: intOption('train', 'val-limit', values['val-limit'] as string | undefined, 1),
       batchSize: intOption('train', 'batch-size', values['batch-size'] as string | undefined, 1),
       seed: intOption('train', 'seed', values.seed as string | undefined, -2147483648),
-      backend: values.backend === undefined ? undefined : parseBackendName(values.backend as string, '--backend'),
+      backend: backendOption(values),
       checkpointSteps: intOption('train', 'checkpoint-steps', values['checkpoint-steps'] as string | undefined, 0),
     });
     try {
@@ -93,10 +92,8 @@ export const command: Command = {
         format: 'epoch {epoch} [{bar}] {value}/{total} | loss {loss} | KL {kl} | recon {recon} | {rate} steps/s | eta {eta_formatted}',
         line: (v, t, f) => `step ${v}/${t} epoch ${f.epoch} loss ${f.loss} KL ${f.kl} recon ${f.recon} lr ${f.lr} beta ${f.beta} ${f.rate} steps/s`,
       });
-      clearInterrupt();
-      const release = onInterrupt(requestInterrupt, 'stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)');
       try {
-        const result = await trainer.run({
+        const result = await interruptible('stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)', () => trainer.run({
           onProgress: (p) =>
             progress.update(p.globalStep, {
               epoch: `${p.epoch + 1}/${p.epochs}`,
@@ -113,7 +110,7 @@ export const command: Command = {
                 (e.validation ? ` | validation loss ${fmt(e.validation.loss)} (KL ${fmt(e.validation.kl)}, recon ${fmt(e.validation.recon)})` : '') +
                 ` | ${e.seconds.toFixed(1)} s`,
             ),
-        });
+        }));
         progress.stop();
         console.log(`done: ${result.globalStep} steps; checkpoints in ${trainer.latestCheckpoint} (best: ${trainer.bestCheckpoint})`);
         console.log(`next: pertset radius --run ${trainer.runDir} && pertset eval --run ${trainer.runDir}`);
@@ -125,8 +122,6 @@ export const command: Command = {
           return 130;
         }
         throw e;
-      } finally {
-        release();
       }
     } finally {
       trainer.dispose();
