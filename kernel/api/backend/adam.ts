@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../errors';
-import type { WasmBackend } from './wasm-kernels/wasm-internals';
+import { heapF32, type WasmBackend } from './wasm-kernels/wasm-internals';
 
 export interface FusedAdamOptions {
   learningRate: number;
@@ -146,7 +146,7 @@ export class FusedAdam {
         const info = wasm.makeOutput(variable.shape, 'float32');
         fresh = tf.engine().makeTensorFromTensorInfo(info);
         try {
-          stepImplementation({ ...args, weights: heapView(wasm, variable), grads: heapView(wasm, grads[i]), out: heapView(wasm, fresh) });
+          stepImplementation({ ...args, weights: heapF32(wasm, variable), grads: heapF32(wasm, grads[i]), out: heapF32(wasm, fresh) });
         } catch (e) {
           fresh.dispose();
           throw e;
@@ -214,8 +214,3 @@ export class FusedAdam {
   }
 }
 
-/** The tensor's bytes on the wasm heap (the caller checked that it lives there). */
-function heapView(backend: WasmBackend, t: tf.Tensor): Float32Array {
-  const data = backend.dataIdMap.get(t.dataId)!;
-  return new Float32Array(backend.wasm.HEAPU8.buffer, data.memoryOffset, t.size);
-}

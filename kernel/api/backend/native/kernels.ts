@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { geometryArgs, type ConvGeometry, type NativeAddon } from './addon';
-import { heap, heapOffset, type HeapBackend, type HeapKernelArgs, type HeapKernelFunc } from './wasm-heap';
+import { heap, heapOffset, type KernelArgs, type WasmBackend, type WasmKernelFunc } from '../wasm-kernels/wasm-internals';
 
 /** tfjs-backend-wasm's FusableActivation codes (the addon's epilogue uses the same). */
 const ACTIVATION_CODES: Record<string, number> = {
@@ -46,9 +46,9 @@ function count(name: string, key: keyof KernelCounts): void {
 }
 
 /** A kernel that returns null for "not handled here", wrapped with the fallback. */
-type MaybeKernel = (args: HeapKernelArgs) => tf.TensorInfo | null;
+type MaybeKernel = (args: KernelArgs) => tf.TensorInfo | null;
 
-function withFallback(name: string, kernel: MaybeKernel): HeapKernelFunc {
+function withFallback(name: string, kernel: MaybeKernel): WasmKernelFunc {
   return (args) => {
     const out = kernel(args);
     if (out) {
@@ -58,7 +58,7 @@ function withFallback(name: string, kernel: MaybeKernel): HeapKernelFunc {
     count(name, 'fallback');
     const prev = previous.get(name);
     if (!prev) throw new Error(`Kernel '${name}' not registered for backend 'wasm' (native accelerator has no fallback for this case)`);
-    return (prev.kernelFunc as unknown as HeapKernelFunc)(args);
+    return (prev.kernelFunc as unknown as WasmKernelFunc)(args);
   };
 }
 
@@ -130,7 +130,7 @@ function planEpilogue(e: Epilogue, cols: number): { biasLen: number; act: number
   return { biasLen, act, preluLen };
 }
 
-function runEpilogue(addon: NativeAddon, backend: HeapBackend, out: tf.TensorInfo, rows: number, cols: number,
+function runEpilogue(addon: NativeAddon, backend: WasmBackend, out: tf.TensorInfo, rows: number, cols: number,
   e: Epilogue, plan: { biasLen: number; act: number; preluLen: number }): void {
   if (plan.biasLen === 0 && plan.act === 0) return;
   addon.epilogue(heap(backend), heapOffset(backend, out), rows, cols,

@@ -33,11 +33,24 @@ export type KernelArgs = {
 };
 export type WasmKernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
 
+/** Byte offset of a tensor's data on the wasm heap. */
+export function heapOffset(backend: WasmBackend, t: TensorInfo): number {
+  const data = backend.dataIdMap.get(t.dataId);
+  if (!data || typeof data.memoryOffset !== 'number') throw new Error('tensor is not on the wasm heap');
+  return data.memoryOffset;
+}
+
+/**
+ * The heap as a byte view. Read it AFTER every `makeOutput`: allocation can grow wasm memory,
+ * which replaces the underlying ArrayBuffer.
+ */
+export function heap(backend: WasmBackend): Uint8Array {
+  return backend.wasm.HEAPU8;
+}
+
 /** A Float32Array view of a tensor's bytes on the wasm heap. Re-create it after any allocation: heap growth detaches old views. */
 export function heapF32(backend: WasmBackend, t: TensorInfo): Float32Array {
-  const data = backend.dataIdMap.get(t.dataId);
-  if (!data) throw new Error('tensor is not on the wasm backend');
-  return new Float32Array(backend.wasm.HEAPU8.buffer, data.memoryOffset, tf.util.sizeFromShape(t.shape));
+  return new Float32Array(heap(backend).buffer, heapOffset(backend, t), tf.util.sizeFromShape(t.shape));
 }
 
 /** A view of `info` with another shape and the same bytes, owning one more reference (like wasm's Reshape). */
