@@ -98,9 +98,9 @@ export class Message {
 // waiting (output written before a busy synchronous loop still goes out), otherwise keep the
 // frames in a per-socket queue drained in order when the deferred send completes.
 interface SendState {
+  /** Messages waiting for the deferred send; non-empty exactly while a drain is scheduled. */
   queue: Array<Array<Buffer | string>>;
   last: Promise<unknown>;
-  draining: boolean;
 }
 const sendStates = new WeakMap<Socket, SendState>();
 
@@ -127,28 +127,32 @@ function trySend(sock: Socket, state: SendState, frames: Array<Buffer | string>)
   }
 }
 
+/** Retries the queue once the deferred send settles (however it settles). */
+function scheduleDrain(sock: Socket, state: SendState): void {
+  state.last.then(() => drain(sock, state), () => drain(sock, state));
+}
+
 function drain(sock: Socket, state: SendState): void {
   while (state.queue.length > 0) {
     if (!trySend(sock, state, state.queue[0])) {
-      state.last.then(() => drain(sock, state), () => drain(sock, state));
+      scheduleDrain(sock, state);
       return;
     }
     state.queue.shift();
   }
-  state.draining = false;
 }
 
 export function queueSend(sock: Socket, frames: Array<Buffer | string>): void {
   let state = sendStates.get(sock);
   if (!state) {
-    state = { queue: [], last: Promise.resolve(), draining: false };
+    state = { queue: [], last: Promise.resolve() };
     sendStates.set(sock, state);
   }
-  if (state.queue.length === 0 && trySend(sock, state, frames)) return;
-  state.queue.push(frames);
-  if (!state.draining) {
-    state.draining = true;
-    const s = state;
-    s.last.then(() => drain(sock, s), () => drain(sock, s));
+  if (state.queue.length > 0) {
+    state.queue.push(frames); // behind the waiting ones, which a scheduled drain will send
+    return;
   }
+  if (trySend(sock, state, frames)) return;
+  state.queue.push(frames);
+  scheduleDrain(sock, state);
 }
