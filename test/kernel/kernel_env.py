@@ -71,3 +71,29 @@ def surface_cell(surface: dict) -> str:
             lines.append(f"type _S{len(lines)} = typeof {ref};")
     lines.append(f"{len(lines)}")
     return "\n".join(lines)
+
+
+class LiveKernelCase(unittest.TestCase):
+    """One running `pertset` kernel per test class (from a temporary kernelspec), and `run_cell`."""
+
+    timeout = 60
+
+    @classmethod
+    def setUpClass(cls):
+        try:
+            from jupyter_client.manager import start_new_kernel
+        except ImportError:  # pragma: no cover - depends on the machine
+            missing("jupyter_client (apt: jupyter-client)")
+        install_kernelspec()
+        cls.km, cls.kc = start_new_kernel(kernel_name="pertset")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.kc.stop_channels()
+        cls.km.shutdown_kernel()
+
+    def run_cell(self, code):
+        """Executes `code`; returns the reply content and the iopub outputs (status and execute_input left out)."""
+        outputs = []
+        reply = self.kc.execute_interactive(code, timeout=self.timeout, output_hook=outputs.append)
+        return reply["content"], [m for m in outputs if m["msg_type"] not in ("status", "execute_input")]

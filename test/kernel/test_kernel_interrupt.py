@@ -5,11 +5,6 @@ import unittest
 
 import kernel_env
 
-try:
-    from jupyter_client.manager import start_new_kernel
-except ImportError:  # pragma: no cover - depends on the machine
-    start_new_kernel = None
-
 TIMEOUT = 120
 
 # Small random pairs so a step is quick; many epochs so the run outlasts the test by far.
@@ -24,23 +19,8 @@ trainer.globalStep
 """
 
 
-class InterruptTraining(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        if start_new_kernel is None:
-            kernel_env.missing("jupyter_client (apt: jupyter-client)")
-        kernel_env.install_kernelspec()
-        cls.km, cls.kc = start_new_kernel(kernel_name="pertset")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.kc.stop_channels()
-        cls.km.shutdown_kernel()
-
-    def run_cell(self, code):
-        outputs = []
-        reply = self.kc.execute_interactive(code, timeout=TIMEOUT, output_hook=outputs.append)
-        return reply["content"], outputs
+class InterruptTraining(kernel_env.LiveKernelCase):
+    timeout = TIMEOUT
 
     def result_of(self, code):
         content, outputs = self.run_cell(code)

@@ -7,7 +7,6 @@ import kernel_env
 
 try:
     import jupyter_kernel_test as jkt
-    from jupyter_client.manager import start_new_kernel
 except ImportError:  # pragma: no cover - depends on the machine
     jkt = None
 
@@ -63,23 +62,10 @@ else:
         code_inspect_sample = "pertset.display.imageGrid"
         code_clear_output = "pertset.display.clearOutput()"
 
-    class PertsetKernelExtras(unittest.TestCase):
+    class PertsetKernelExtras(kernel_env.LiveKernelCase):
         """What stock tslab gets wrong or lacks, beyond the standard suite."""
 
-        @classmethod
-        def setUpClass(cls):
-            kernel_env.install_kernelspec()
-            cls.km, cls.kc = start_new_kernel(kernel_name="pertset")
-
-        @classmethod
-        def tearDownClass(cls):
-            cls.kc.stop_channels()
-            cls.km.shutdown_kernel()
-
-        def run_cell(self, code):
-            outputs = []
-            reply = self.kc.execute_interactive(code, timeout=TIMEOUT, output_hook=outputs.append)
-            return reply["content"], [m for m in outputs if m["msg_type"] not in ("status", "execute_input")]
+        timeout = TIMEOUT
 
         def test_kernel_info_reports_status_and_versions(self):
             self.kc.kernel_info()

@@ -52,13 +52,17 @@ test('identity error is 0 for x̃ = x (binary) and positive otherwise', async ()
   tf.dispose([x, y]);
 });
 
-test('PGD with 0 steps is the encoder AE; small minimising steps do not increase it; maximising exceeds it', async () => {
+/** An untrained mnist_fc set at ε = 10 and 8 synthetic validation pairs. */
+async function pgdFixture() {
   await initBackend();
   const model = createCVAE('mnist_fc', { seed: 4 });
   const set = new PerturbationSet(model, 10);
   const b = syntheticPairs(8, 'val', false).batch(0, 0, 8);
-  const x = tf.tensor4d(b.x, b.shape);
-  const xt = tf.tensor4d(b.xPerturbed, b.shape);
+  return { model, set, x: tf.tensor4d(b.x, b.shape), xt: tf.tensor4d(b.xPerturbed, b.shape) };
+}
+
+test('PGD with 0 steps is the encoder AE; small minimising steps do not increase it; maximising exceeds it', async () => {
+  const { model, set, x, xt } = await pgdFixture();
   const mean = async (t: tf.Tensor1D) => {
     const v = (await t.mean().data())[0];
     t.dispose();
@@ -81,12 +85,7 @@ test('PGD with 0 steps is the encoder AE; small minimising steps do not increase
 });
 
 test('PGD keeps each example\'s best iterate: never above the encoder AE, never above the final iterate', async () => {
-  await initBackend();
-  const model = createCVAE('mnist_fc', { seed: 4 });
-  const set = new PerturbationSet(model, 10);
-  const b = syntheticPairs(8, 'val', false).batch(0, 0, 8);
-  const x = tf.tensor4d(b.x, b.shape);
-  const xt = tf.tensor4d(b.xPerturbed, b.shape);
+  const { model, set, x, xt } = await pgdFixture();
   const values = async (t: tf.Tensor1D) => {
     const v = Array.from(await t.data());
     t.dispose();
