@@ -10,6 +10,7 @@ export * as data from './data';
 export * as perturbations from './perturbations';
 export * as models from './models';
 export * as train from './train';
+export * as runs from './runs';
 export * as evaluate from './evaluate';
 export * as display from './display';
 export * as config from './config';

@@ -12,8 +12,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../kernel/api/backend';
 import { importTorchCheckpoint, modelToTorchTensors, writeTorchWeights } from '../../kernel/api/interop';
 import { createCVAE, type CVAE } from '../../kernel/api/models';
-import { loadModel } from '../../kernel/api/train/checkpoint';
-import { openRun } from '../../kernel/api/train/open-run';
+import { loadModel } from '../../kernel/api/runs/checkpoint';
+import { openRun } from '../../kernel/api/runs/open-run';
 import { PYTHON, REPO_ROOT } from '../helpers/env';
 import { requireTorch, runTwin, tempDir } from './helpers';
 

@@ -7,8 +7,8 @@
 import * as path from 'path';
 import { ConfigError } from '../errors';
 import { dataOptionsFromRecord, radiusPairs, testPairs } from '../train/config-data';
-import { openRun, EVAL_FILE, RADIUS_FILE } from '../train/open-run';
-import { writeFileAtomic } from '../train/atomic-dir';
+import { openRun, EVAL_FILE, RADIUS_FILE } from '../runs/open-run';
+import { writeFileAtomic } from '../runs/atomic-dir';
 import { calibrateRadius, type CalibrateOptions, type LatentNormStats } from './radius';
 import { evaluatePerturbationSet, type EvaluationOptions, type EvaluationReport } from './evaluate-set';
 

@@ -5,7 +5,7 @@
  *      `.pth`/`.pt` file; needs Python with torch) writes the exchange format (torch-format.ts);
  *   2. the tensors are checked against the architecture and loaded; the run directory receives
  *      `checkpoints/latest` (TensorFlow.js's `model.json` + `weights.bin`, written atomically by
- *      train/checkpoint), `config.json` and `run.json`, so `pertset radius|eval --run DIR` work.
+ *      runs/checkpoint), `config.json` and `run.json`, so `pertset radius|eval --run DIR` work.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -15,8 +15,8 @@ import { loadConfig } from '../config/load';
 import { ArgumentError, CheckpointError } from '../errors';
 import { createCVAE, isArchitectureName } from '../models';
 import type { ArchitectureName, CVAE } from '../models/types';
-import { saveCheckpoint } from '../train/checkpoint';
-import { writeRunRecord } from '../train/run-record';
+import { saveCheckpoint } from '../runs/checkpoint';
+import { writeRunRecord } from '../runs/run-record';
 import { readTorchWeights, type TorchTensors } from './torch-format';
 import { inferArchitecture, loadTorchTensors } from './torch-state-dict';
 

@@ -23,22 +23,22 @@ import { throwIfInterrupted, yieldToEventLoop } from '../interrupt';
 import { createCVAE } from '../models';
 import type { CVAE } from '../models/types';
 import { createRng, type Rng } from '../random';
-import type { AtomicWriteHooks } from './atomic-dir';
+import type { AtomicWriteHooks } from '../runs/atomic-dir';
 import {
   checkpointExists,
   loadWeightsInto,
   readOptimizerState,
   saveCheckpoint,
   type TrainerStateJson,
-} from './checkpoint';
+} from '../runs/checkpoint';
 import { trainingData, type TrainingData } from './config-data';
 import { cvaeGradients, cvaeLossTerms } from './cvae-step';
 import { DEFAULT_DIVERGENCE_FACTOR, DivergenceMonitor } from './divergence';
 import type { EpochCallback, EpochSummary, ProgressCallback, TrainProgress } from './events';
 import { createAdam, type TrainingOptimizer } from './optimizer';
 import type { PairBatch } from './pairs';
-import { resumableState } from './resume';
-import { existingCreatedAt, writeRunRecord, type RunRecord, type RunStatus } from './run-record';
+import { resumableState } from '../runs/resume';
+import { existingCreatedAt, writeRunRecord, type RunRecord, type RunStatus } from '../runs/run-record';
 
 export interface TrainerOptions extends ConfigOverrides {
   /** Compute backend (default `PERTSET_BACKEND` or auto). */

@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../kernel/api/backend';
 import { DivergenceError, InterruptedError } from '../../../kernel/api/errors';
 import { clearInterrupt, requestInterrupt } from '../../../kernel/api/interrupt';
-import { Trainer, readRunRecord, readTrainerState, type TrainingData } from '../../../kernel/api/train';
+import { readRunRecord, readTrainerState } from '../../../kernel/api/runs';
+import { Trainer, type TrainingData } from '../../../kernel/api/train';
 import { smallConfig, syntheticData, syntheticPairs, tmpDir } from './fixtures';
 
 function weights(t: Trainer): Map<string, Float32Array> {

@@ -6,8 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../kernel/api/backend';
 import { CheckpointError } from '../../../kernel/api/errors';
 import { createCVAE } from '../../../kernel/api/models';
-import { checkpointExists, loadModel, loadWeightsInto, saveCheckpoint, Trainer } from '../../../kernel/api/train';
-import { smallConfig, syntheticData, tmpDir } from './fixtures';
+import { checkpointExists, loadModel, loadWeightsInto, saveCheckpoint } from '../../../kernel/api/runs';
+import { Trainer } from '../../../kernel/api/train';
+import { smallConfig, syntheticData, tmpDir } from '../train/fixtures';
 
 function visibleEntries(dir: string): string[] {
   return fs.readdirSync(dir).filter((f) => !f.startsWith('.')).sort();

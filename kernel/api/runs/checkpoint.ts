@@ -12,7 +12,7 @@ import { CheckpointError } from '../errors';
 import { createCVAE } from '../models';
 import type { CVAE } from '../models/types';
 import { recoverDir, writeDirAtomic, type AtomicWriteHooks } from './atomic-dir';
-import type { NamedTensor } from './optimizer';
+import type { NamedTensor } from '../train/optimizer';
 
 export const CHECKPOINT_FORMAT = 'pertset-cvae';
 export const MODEL_FILE = 'model.json';
