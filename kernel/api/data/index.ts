@@ -39,6 +39,7 @@ export {
   MNIST_MIRRORS,
   MNIST_RAW_SHA256,
   type DownloadOptions,
+  type DownloadCallbacks,
   type DownloadProgress,
   type DownloadedFile,
 } from './download';
