@@ -22,4 +22,4 @@ export {
   type BatchesOptions,
   type ImageCollection,
 } from './source';
-export { trainingData, testPairs, radiusPairs, dataOptionsFromRecord, type TrainingData, type DataOptions } from './config-pairs';
+export { trainingData, testPairs, radiusPairs, type TrainingData, type DataOptions } from './config-pairs';

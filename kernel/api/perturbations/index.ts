@@ -11,7 +11,7 @@
  */
 export type { Perturbation, Shape4 } from './types';
 export { LinfPerturbation, type LinfOptions } from './linf';
-export { RtsPerturbation, affineNearest, padCrop, type RtsOptions, type RtsParams } from './rts';
+export { RtsPerturbation, type RtsOptions, type RtsParams } from './rts';
 export { LimitedRtsPerturbation, type LimitedRtsOptions } from './rts-limited';
 export { IdentityPerturbation } from './none';
 export {
@@ -20,6 +20,7 @@ export {
   referencePerturbations,
   REFERENCE_PERTURBATIONS,
   PERTURBATION_TYPES,
+  REFERENCE_PERTURBATION_TYPES,
   type PerturbationConfig,
   type PerturbationType,
   type ReferencePerturbationSpec,

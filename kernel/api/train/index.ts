@@ -5,5 +5,3 @@
 export * from './events';
 export { Trainer } from './trainer';
 export type { TrainerOptions, RunOptions, TrainResult, LossMeans } from './options';
-export { DivergenceMonitor, DEFAULT_DIVERGENCE_FACTOR } from './divergence';
-export { createAdam, type TrainingOptimizer } from './optimizer';
