@@ -24,12 +24,12 @@ export {
   type ImageDatasetInit,
 } from './dataset';
 export { loadDataset, resolveDatasetName, type LoadOptions } from './load';
-export { locateDataset, cacheDir, type LocateOptions, type LocatedDataset } from './locate';
+export { locateDataset, cacheDir, type LocateOptions, type LocatedDataset, type RecordedData } from './locate';
 export { DATASETS, CIFAR10_CLASSES, type DatasetSpec } from './catalog';
 export { embeddedDir, EMBEDDED_TRAIN_COUNT, EMBEDDED_TEST_COUNT } from './embedded';
 export { parseIdx, readIdx, readIdxImagesAndLabels, type IdxArray, type IdxImagesAndLabels } from './idx';
 export { parseCifarBinary, readCifarBinary, type CifarRecords } from './cifar-binary';
-export { readDataFile, maybeGunzip } from './file-bytes';
+export { readDataFile, maybeGunzip, contentSha256 } from './file-bytes';
 export { torchRandomSplit, torchRandperm } from './torch-split';
 export {
   downloadMnist,

@@ -5,8 +5,8 @@
  * next to the run together with the dataset used.
  */
 import * as path from 'path';
-import { ConfigError } from '../errors';
-import { dataOptionsFromRecord, radiusPairs, testPairs } from '../train/config-data';
+import { ConfigError, StorageError } from '../errors';
+import { recordedData, radiusPairs, testPairs } from '../train/config-data';
 import { openRun, EVAL_FILE, RADIUS_FILE } from '../runs/open-run';
 import { writeFileAtomic } from '../runs/atomic-dir';
 import { calibrateRadius, type CalibrateOptions, type LatentNormStats } from './radius';
@@ -15,7 +15,7 @@ import { evaluatePerturbationSet, type EvaluationOptions, type EvaluationReport 
 export interface RunDataOptions {
   /** Use only the first N validation/test images. */
   limit?: number;
-  /** Read the data from this folder instead of where the run found it. */
+  /** Look for the run's data only in this folder (its files must still match the recorded sha256). */
   dataDir?: string;
   /** Which checkpoint (default `latest`, as the reference's eval.py). */
   checkpoint?: 'latest' | 'best';
@@ -38,6 +38,29 @@ export interface EvalResult extends EvaluationReport {
   globalStep: number;
 }
 
+/**
+ * The result was computed but `radius.json`/`eval.json` could not be written (disk full, read-only,
+ * permissions): `result` holds it, so a caller can still show it.
+ */
+export class ResultNotSavedError<T> extends StorageError {
+  constructor(
+    cause: StorageError,
+    readonly result: T,
+  ) {
+    super(`${cause.message}; the result was computed but not saved`, cause.code, cause.path);
+  }
+}
+
+function saveResult<T>(file: string, result: T): T {
+  try {
+    writeFileAtomic(file, JSON.stringify(result, null, 1));
+  } catch (e) {
+    if (e instanceof StorageError) throw new ResultNotSavedError(e, result);
+    throw e;
+  }
+  return result;
+}
+
 /** ε from a maximum norm: rounded up to an integer (≥ 1), or to 2 significant digits below 1. */
 export function roundUpRadius(max: number): number {
   if (max >= 1) return Math.ceil(max);
@@ -48,14 +71,13 @@ export function roundUpRadius(max: number): number {
 export async function calibrateRun(runDir: string, options: RunDataOptions & Omit<CalibrateOptions, 'batchSize'> = {}): Promise<RadiusResult> {
   const run = openRun(runDir, { checkpoint: options.checkpoint });
   try {
-    const data = { ...dataOptionsFromRecord(run.record), ...(options.dataDir ? { dataDir: options.dataDir, dataset: undefined } : {}), limit: options.limit };
+    const data = { recorded: recordedData(run.config, run.record.dataset), dataDir: options.dataDir, limit: options.limit };
     const pairs = radiusPairs(run.config, data);
     const cal = await calibrateRadius(run.model, pairs, { passes: options.passes ?? 5, batchSize: run.config.eval.batchSize, signal: options.signal, onProgress: options.onProgress });
     const { norms, ...stats } = cal;
     void norms;
     const result: RadiusResult = { ...stats, radius: roundUpRadius(stats.max), dataset: pairs.describe(), checkpoint: run.checkpointDir, globalStep: run.globalStep };
-    writeFileAtomic(path.join(run.runDir, RADIUS_FILE), JSON.stringify(result, null, 1));
-    return result;
+    return saveResult(path.join(run.runDir, RADIUS_FILE), result);
   } finally {
     run.model.dispose();
   }
@@ -82,7 +104,7 @@ export async function evaluateRun(
       throw new ConfigError(`no radius for ${runDir}: the config has no ae.max_dist and the radius was not calibrated; run \`pertset radius --run ${runDir}\` or pass --radius R`);
     }
     if (!(radius > 0) || !Number.isFinite(radius)) throw new ConfigError(`radius must be a number > 0, got ${radius}`);
-    const data = { ...dataOptionsFromRecord(run.record), ...(options.dataDir ? { dataDir: options.dataDir, dataset: undefined } : {}), limit: options.limit };
+    const data = { recorded: recordedData(run.config, run.record.dataset), dataDir: options.dataDir, limit: options.limit };
     const pairs = testPairs(run.config, data);
     const c = run.config.eval;
     const sameOver = radiusSource !== 'config';
@@ -103,8 +125,7 @@ export async function evaluateRun(
       onProgress: options.onProgress,
     });
     const result: EvalResult = { ...report, radiusSource, dataset: pairs.describe(), checkpoint: run.checkpointDir, globalStep: run.globalStep };
-    writeFileAtomic(path.join(run.runDir, EVAL_FILE), JSON.stringify(result, null, 1));
-    return result;
+    return saveResult(path.join(run.runDir, EVAL_FILE), result);
   } finally {
     run.model.dispose();
   }

@@ -5,6 +5,6 @@
 export * from './events';
 export { Trainer, type TrainerOptions, type RunOptions, type TrainResult, type LossMeans } from './trainer';
 export { createPairSource, pairsFromArrays, type PairSource, type PairBatch, type PerturbFn, type ImageCollection, type PairSourceOptions } from './pairs';
-export { trainingData, testPairs, radiusPairs, dataDirFor, dataOptionsFromRecord, type TrainingData, type DataOptions } from './config-data';
+export { trainingData, testPairs, radiusPairs, dataDirFor, recordedData, type TrainingData, type DataOptions } from './config-data';
 export { DivergenceMonitor, DEFAULT_DIVERGENCE_FACTOR } from './divergence';
 export { createAdam, type TrainingOptimizer } from './optimizer';

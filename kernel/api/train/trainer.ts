@@ -10,7 +10,6 @@
  * two steps, saves "latest" and throws `InterruptedError`; the trainer stays consistent and
  * `run()` continues where it stopped. A new Trainer on the same run directory resumes from "latest".
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendInfo, type BackendName } from '../backend';
@@ -18,12 +17,13 @@ import { loadConfig } from '../config/load';
 import { fromReferenceConfig } from '../config/from-reference';
 import { betaAt, learningRateAt } from '../config/schedules';
 import type { ConfigOverrides, PertsetConfig } from '../config/types';
-import { ConfigError, DivergenceError, InterruptedError } from '../errors';
+import { ConfigError, DivergenceError, InterruptedError, StorageError } from '../errors';
 import { throwIfInterrupted, yieldToEventLoop } from '../interrupt';
 import { createCVAE } from '../models';
 import type { CVAE } from '../models/types';
 import { createRng, type Rng } from '../random';
-import type { AtomicWriteHooks } from '../runs/atomic-dir';
+import { writeFileAtomic, type AtomicWriteHooks } from '../runs/atomic-dir';
+import { lockRunDir, type RunLock } from '../runs/lock';
 import {
   checkpointExists,
   loadWeightsInto,
@@ -31,13 +31,13 @@ import {
   saveCheckpoint,
   type TrainerStateJson,
 } from '../runs/checkpoint';
-import { trainingData, type TrainingData } from './config-data';
+import { recordedData, trainingData, type TrainingData } from './config-data';
 import { cvaeGradients, cvaeLossTerms } from './cvae-step';
 import { DEFAULT_DIVERGENCE_FACTOR, DivergenceMonitor } from './divergence';
 import type { EpochCallback, EpochSummary, ProgressCallback, TrainProgress } from './events';
 import { createAdam, type TrainingOptimizer } from './optimizer';
 import type { PairBatch } from './pairs';
-import { resumableState } from '../runs/resume';
+import { resumableState, resumeDataset } from '../runs/resume';
 import { existingCreatedAt, writeRunRecord, type RunRecord, type RunStatus } from '../runs/run-record';
 
 export interface TrainerOptions extends ConfigOverrides {
@@ -114,6 +114,8 @@ export class Trainer {
   private record: RunRecord | null = null;
   private lastGoodCheckpoint: { dir: string; globalStep: number } | null = null;
   private running = false;
+  /** The run folder's lock (held from `create` until `dispose`); `tookOver` says whose stale lock it replaced. */
+  runLock: RunLock | null = null;
 
   /** Builds a trainer from a config name, file or loaded config; resumes from the run directory's "latest" checkpoint. */
   static async create(config: string | PertsetConfig, options: TrainerOptions = {}): Promise<Trainer> {
@@ -134,10 +136,19 @@ export class Trainer {
           ? fromReferenceConfig(config.json, config.source, { ...overrides, outDir: overrides.outDir ?? config.runDir })
           : config;
     const backend = await initBackend(options.backend ? { backend: options.backend } : {});
-    const data = options.data ?? trainingData(resolved, { dataDir: options.dataDir });
-    const trainer = new Trainer(resolved, data, backend, options);
-    await trainer.restore(options.resume ?? true);
-    return trainer;
+    const lock = options.persist === false ? null : lockRunDir(resolved.runDir);
+    try {
+      // A resumed run continues on the data it recorded, or stops with an error saying what is missing.
+      const resumed = options.data || !lock || options.resume === false ? undefined : resumeDataset(path.resolve(resolved.runDir));
+      const data = options.data ?? trainingData(resolved, { dataDir: options.dataDir, recorded: resumed && recordedData(resolved, resumed) });
+      const trainer = new Trainer(resolved, data, backend, options);
+      trainer.runLock = lock;
+      await trainer.restore(options.resume ?? true);
+      return trainer;
+    } catch (e) {
+      lock?.release();
+      throw e;
+    }
   }
 
   /** Prefer `Trainer.create`; the constructor does not resume and does not initialise the backend. */
@@ -261,8 +272,9 @@ export class Trainer {
         return this.result('finished');
       }
       return this.pause();
-    } catch (e) {
-      if (e instanceof InterruptedError) throw await this.onInterrupt();
+    } catch (caught) {
+      const e = caught instanceof InterruptedError ? await this.onInterrupt().catch((x: unknown) => x) : caught;
+      if (e instanceof StorageError) throw this.onStorageFailure(e);
       if (e instanceof DivergenceError) {
         this.setStatus('diverged', e.message);
         throw e;
@@ -304,6 +316,7 @@ export class Trainer {
 
   /** Frees the model and the optimiser. */
   dispose(): void {
+    this.runLock?.release();
     this.optimizer.dispose();
     this.model.dispose();
   }
@@ -345,13 +358,13 @@ export class Trainer {
     this.stepIndex = 0;
     this.epochSums = { loss: 0, kl: 0, recon: 0, count: 0, seconds: 0 };
     if (this.runDir) {
-      await this.saveLatest();
       const interval = this.config.training.checkpointInterval;
-      if (interval !== null) {
-        if (improved) await saveCheckpoint(path.join(this.runDir, CHECKPOINTS, 'best'), { model: this.model, trainer: this.stateJson(), hooks: this.hooks });
-        if (this.epochIndex % interval === 0) {
-          await saveCheckpoint(path.join(this.runDir, CHECKPOINTS, `epoch-${String(this.epochIndex).padStart(3, '0')}`), { model: this.model, trainer: this.stateJson(), hooks: this.hooks });
-        }
+      // "best" before "latest": until "latest" records the finished epoch, a kill (even during
+      // best's write) resumes before the epoch's end and writes "best" again.
+      if (interval !== null && improved) await saveCheckpoint(path.join(this.runDir, CHECKPOINTS, 'best'), { model: this.model, trainer: this.stateJson(), hooks: this.hooks });
+      await this.saveLatest();
+      if (interval !== null && this.epochIndex % interval === 0) {
+        await saveCheckpoint(path.join(this.runDir, CHECKPOINTS, `epoch-${String(this.epochIndex).padStart(3, '0')}`), { model: this.model, trainer: this.stateJson(), hooks: this.hooks });
       }
       this.setStatus('running');
     }
@@ -414,8 +427,7 @@ export class Trainer {
     } else if (!resume && checkpointExists(latest)) {
       throw new ConfigError(`${this.runDir} already holds a training run; resume it or choose another output directory`);
     }
-    fs.mkdirSync(this.runDir, { recursive: true });
-    fs.writeFileSync(path.join(this.runDir, 'config.json'), JSON.stringify(this.config.json, null, 2));
+    writeFileAtomic(path.join(this.runDir, 'config.json'), JSON.stringify(this.config.json, null, 2));
     const createdAt = existingCreatedAt(this.runDir) ?? new Date().toISOString();
     this.record = {
       version: 1,
@@ -434,10 +446,11 @@ export class Trainer {
     this.setStatus(this.finishedFlag ? 'finished' : this.record.status);
   }
 
-  private setStatus(status: RunStatus, message?: string): void {
+  private setStatus(status: RunStatus, message?: string, error?: RunRecord['error']): void {
     if (!this.runDir || !this.record) return;
-    this.record = { ...this.record, status, epoch: this.epochIndex, globalStep: this.global, message };
+    this.record = { ...this.record, status, epoch: this.epochIndex, globalStep: this.global, message, error };
     if (message === undefined) delete this.record.message;
+    if (error === undefined) delete this.record.error;
     writeRunRecord(this.runDir, this.record);
   }
 
@@ -457,6 +470,20 @@ export class Trainer {
     const message = `training interrupted at ${where}${saved}; call run() again (or rerun the same command) to continue`;
     this.setStatus('interrupted', message);
     return new InterruptedError(message);
+  }
+
+  /** A checkpoint or run.json could not be written: say what is intact, and record the failure if run.json still can be. */
+  private onStorageFailure(e: StorageError): StorageError {
+    const kept = this.lastGoodCheckpoint
+      ? `the checkpoint at step ${this.lastGoodCheckpoint.globalStep} (${this.lastGoodCheckpoint.dir}) is intact`
+      : 'no checkpoint had been written yet';
+    let message = `${e.message}; the partial write was removed and ${kept}. Free space or fix the folder, then rerun the same command to resume.`;
+    try {
+      this.setStatus('failed', message, { code: e.code, path: e.path });
+    } catch (again) {
+      message += ` (${this.runDir}/run.json could not be updated either: ${(again as Error).message})`;
+    }
+    return new StorageError(message, e.code, e.path);
   }
 
   private pause(): TrainResult {
