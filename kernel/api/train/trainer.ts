@@ -9,85 +9,38 @@
  * await t.run({onProgress})`. An interrupt (kernel SIGINT → `requestInterrupt()`) stops between
  * two steps, saves "latest" and throws `InterruptedError`; the trainer stays consistent and
  * `run()` continues where it stopped. A new Trainer on the same run directory resumes from "latest".
+ *
+ * This file is the loop; the options and config resolution are in options.ts, the validation pass
+ * in validation.ts, which checkpoints are written when in checkpoint-policy.ts, run.json in run-status.ts.
  */
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type BackendInfo, type BackendName } from '../backend';
-import { loadConfig } from '../config/load';
-import { fromReferenceConfig } from '../config/from-reference';
+import { initBackend, type BackendInfo } from '../backend';
 import { betaAt, learningRateAt } from '../config/schedules';
-import type { ConfigOverrides, PertsetConfig } from '../config/types';
+import type { PertsetConfig } from '../config/types';
 import { ConfigError, DivergenceError, InterruptedError, StorageError } from '../errors';
 import { throwIfInterrupted, yieldToEventLoop } from '../interrupt';
 import { createCVAE } from '../models';
 import type { CVAE } from '../models/types';
 import { createRng, type Rng } from '../random';
-import { writeFileAtomic, type AtomicWriteHooks } from '../runs/atomic-dir';
+import { writeFileAtomic } from '../runs/atomic-dir';
+import { checkpointExists, loadWeightsInto, readOptimizerState } from '../runs/checkpoint';
 import { lockRunDir, type RunLock } from '../runs/lock';
-import {
-  checkpointExists,
-  loadWeightsInto,
-  readOptimizerState,
-  saveCheckpoint,
-  type TrainerStateJson,
-} from '../runs/checkpoint';
+import { resumableState, resumeDataset } from '../runs/resume';
+import type { RunRecord, RunStatus } from '../runs/run-record';
+import { CheckpointPolicy, type TrainerState } from './checkpoint-policy';
 import { recordedData, trainingData, type TrainingData } from './config-data';
-import { cvaeGradients, cvaeLossTerms } from './cvae-step';
+import { cvaeGradients } from './cvae-step';
 import { DEFAULT_DIVERGENCE_FACTOR, DivergenceMonitor } from './divergence';
-import type { EpochCallback, EpochSummary, ProgressCallback, TrainProgress } from './events';
+import type { EpochCallback, EpochSummary, TrainProgress } from './events';
+import { resolveTrainerConfig, type LossMeans, type RunOptions, type TrainerOptions, type TrainResult } from './options';
 import { createAdam, type TrainingOptimizer } from './optimizer';
 import type { PairBatch } from './pairs';
-import { resumableState, resumeDataset } from '../runs/resume';
-import { existingCreatedAt, writeRunRecord, type RunRecord, type RunStatus } from '../runs/run-record';
+import { RunStatusWriter } from './run-status';
+import { validationLoss } from './validation';
 
-export interface TrainerOptions extends ConfigOverrides {
-  /** Compute backend (default `PERTSET_BACKEND` or auto). */
-  backend?: BackendName;
-  /** Pairs to train on instead of the config's dataset (notebooks, tests). */
-  data?: TrainingData;
-  /** Resume from the run directory's "latest" checkpoint when there is one (default true). */
-  resume?: boolean;
-  /** Write checkpoints and run.json (default true). With false nothing touches the disk. */
-  persist?: boolean;
-  /** Write "latest" every N optimiser steps too (default: the config's `training.checkpoint_steps`). */
-  checkpointSteps?: number;
-  /** Loss growth factor that counts as divergence (default 1000). */
-  divergenceFactor?: number;
-  /** Adam implementation: the backend's fused one (default) or `tf.train.adam`. */
-  optimizer?: 'fused' | 'tfjs';
-  /** Test-only fault injection into checkpoint writes. */
-  checkpointHooks?: AtomicWriteHooks;
-}
+export type { LossMeans, RunOptions, TrainerOptions, TrainResult } from './options';
 
-export interface RunOptions {
-  /** Run at most this many more epochs (default: to the end of the schedule). */
-  epochs?: number;
-  /** Run at most this many more optimiser steps. */
-  steps?: number;
-  /** Aborting stops like an interrupt (checkpoint saved, `InterruptedError`). */
-  signal?: AbortSignal;
-  onProgress?: ProgressCallback;
-  onEpoch?: EpochCallback;
-}
-
-export interface TrainResult {
-  /** `finished`: the schedule is complete; `paused`: stopped by `epochs`/`steps`. */
-  status: 'finished' | 'paused';
-  epoch: number;
-  step: number;
-  globalStep: number;
-  history: EpochSummary[];
-  runDir: string | null;
-}
-
-/** Per-example means: loss = recon + β·KL. */
-export interface LossMeans {
-  loss: number;
-  kl: number;
-  recon: number;
-}
-
-const CHECKPOINTS = 'checkpoints';
 const RNG_SCHEME = 'createRng(`${seed}/<stream>`) forked per (epoch, batch) for shuffling and perturbations; noise per global step';
 
 export class Trainer {
@@ -102,8 +55,7 @@ export class Trainer {
   private readonly vars: tf.Variable[];
   private readonly rng: Rng;
   private readonly monitor: DivergenceMonitor;
-  private readonly checkpointSteps: number;
-  private readonly hooks: AtomicWriteHooks | undefined;
+  private readonly checkpoints: CheckpointPolicy;
   private epochIndex = 0;
   private stepIndex = 0;
   private global = 0;
@@ -111,30 +63,14 @@ export class Trainer {
   private epochSums = { loss: 0, kl: 0, recon: 0, count: 0, seconds: 0 };
   private readonly epochs: EpochSummary[] = [];
   private bestValidation: number | null = null;
-  private record: RunRecord | null = null;
-  private lastGoodCheckpoint: { dir: string; globalStep: number } | null = null;
+  private status: RunStatusWriter | null = null;
   private running = false;
   /** The run folder's lock (held from `create` until `dispose`); `tookOver` says whose stale lock it replaced. */
   runLock: RunLock | null = null;
 
   /** Builds a trainer from a config name, file or loaded config; resumes from the run directory's "latest" checkpoint. */
   static async create(config: string | PertsetConfig, options: TrainerOptions = {}): Promise<Trainer> {
-    const overrides: ConfigOverrides = {
-      epochs: options.epochs,
-      limit: options.limit,
-      validationLimit: options.validationLimit,
-      batchSize: options.batchSize,
-      seed: options.seed,
-      dataDir: options.dataDir,
-      outDir: options.outDir,
-    };
-    const anyOverride = Object.values(overrides).some((v) => v !== undefined);
-    const resolved =
-      typeof config === 'string'
-        ? loadConfig(config, overrides)
-        : anyOverride
-          ? fromReferenceConfig(config.json, config.source, { ...overrides, outDir: overrides.outDir ?? config.runDir })
-          : config;
+    const resolved = resolveTrainerConfig(config, options);
     const backend = await initBackend(options.backend ? { backend: options.backend } : {});
     const lock = options.persist === false ? null : lockRunDir(resolved.runDir);
     try {
@@ -157,8 +93,7 @@ export class Trainer {
     this.data = data;
     this.backend = backend;
     this.runDir = options.persist === false ? null : path.resolve(config.runDir);
-    this.checkpointSteps = options.checkpointSteps ?? config.training.checkpointSteps;
-    this.hooks = options.checkpointHooks;
+    this.checkpoints = new CheckpointPolicy(this.runDir, options.checkpointSteps ?? config.training.checkpointSteps, config.training.checkpointInterval, options.checkpointHooks);
     this.monitor = new DivergenceMonitor(options.divergenceFactor ?? DEFAULT_DIVERGENCE_FACTOR);
     this.rng = createRng(`${config.seed}/trainer`);
     const [h, w, c] = data.train.imageShape;
@@ -198,10 +133,10 @@ export class Trainer {
   }
   /** Directory of the "latest" checkpoint (null when not persisting). */
   get latestCheckpoint(): string | null {
-    return this.runDir ? path.join(this.runDir, CHECKPOINTS, 'latest') : null;
+    return this.checkpoints.latestDir;
   }
   get bestCheckpoint(): string | null {
-    return this.runDir ? path.join(this.runDir, CHECKPOINTS, 'best') : null;
+    return this.checkpoints.bestDir;
   }
 
   /**
@@ -261,7 +196,7 @@ export class Trainer {
             elapsed: (now - started) / 1000,
           };
           options.onProgress?.(progress);
-          if (this.checkpointSteps > 0 && this.global % this.checkpointSteps === 0 && this.stepIndex < stepsPerEpoch) await this.saveLatest();
+          if (this.checkpoints.dueMidEpoch(this.global, this.stepIndex >= stepsPerEpoch)) await this.saveLatest();
         }
         await this.checkStop(options.signal);
         await this.endEpoch(options.onEpoch);
@@ -287,26 +222,13 @@ export class Trainer {
 
   /** Per-example validation means (β at the final epoch, as the reference). */
   async validate(signal?: AbortSignal): Promise<LossMeans> {
-    const beta = betaAt(this.config.training.beta, this.config.training.epochs);
-    const bs = this.config.eval.batchSize;
-    const sums = { loss: 0, kl: 0, recon: 0, n: 0 };
-    const batches = this.data.val.batchCount(bs);
-    for (let i = 0; i < batches; i++) {
-      await this.checkStop(signal);
-      const b = this.data.val.batch(0, i, bs);
-      const seed = this.rng.fork(`val-noise/${this.epochIndex}/${i}`).seed();
-      const out = tf.tidy(() => {
-        const { recon, kl } = cvaeLossTerms(this.model, b, seed, false);
-        return tf.stack([tf.sum(recon), tf.sum(kl)]);
-      });
-      const [r, k] = await out.data();
-      out.dispose();
-      sums.recon += r;
-      sums.kl += k;
-      sums.loss += r + beta * k;
-      sums.n += b.shape[0];
-    }
-    return { loss: sums.loss / sums.n, kl: sums.kl / sums.n, recon: sums.recon / sums.n };
+    return validationLoss(
+      this.model,
+      this.data.val,
+      this.config,
+      (i) => this.rng.fork(`val-noise/${this.epochIndex}/${i}`).seed(),
+      () => this.checkStop(signal),
+    );
   }
 
   /** Writes the "latest" checkpoint now (e.g. before closing a notebook). Returns its directory. */
@@ -329,9 +251,7 @@ export class Trainer {
     const reason = this.monitor.check(step);
     if (reason) {
       tf.dispose(step.grads);
-      const kept = this.lastGoodCheckpoint
-        ? `the last good checkpoint (global step ${this.lastGoodCheckpoint.globalStep}) is kept at ${this.lastGoodCheckpoint.dir}`
-        : 'no checkpoint was written yet; the model keeps its last good weights in memory';
+      const kept = this.checkpoints.describeKept();
       throw new DivergenceError(
         `training diverged at epoch ${this.epochIndex + 1}, step ${this.stepIndex + 1} (global step ${this.global + 1}, lr ${lr.toPrecision(3)}): ${reason}; the step was not applied and ${kept}. Lower the learning rate (training.step_size_schedule) or check the data.`,
       );
@@ -358,20 +278,13 @@ export class Trainer {
     this.stepIndex = 0;
     this.epochSums = { loss: 0, kl: 0, recon: 0, count: 0, seconds: 0 };
     if (this.runDir) {
-      const interval = this.config.training.checkpointInterval;
-      // "best" before "latest": until "latest" records the finished epoch, a kill (even during
-      // best's write) resumes before the epoch's end and writes "best" again.
-      if (interval !== null && improved) await saveCheckpoint(path.join(this.runDir, CHECKPOINTS, 'best'), { model: this.model, trainer: this.stateJson(), hooks: this.hooks });
-      await this.saveLatest();
-      if (interval !== null && this.epochIndex % interval === 0) {
-        await saveCheckpoint(path.join(this.runDir, CHECKPOINTS, `epoch-${String(this.epochIndex).padStart(3, '0')}`), { model: this.model, trainer: this.stateJson(), hooks: this.hooks });
-      }
+      await this.checkpoints.afterEpoch(this.model, this.stateJson(), this.optimizer, this.epochIndex, improved);
       this.setStatus('running');
     }
     onEpoch?.(summary);
   }
 
-  private stateJson(): Omit<TrainerStateJson, 'optimizer' | 'savedAt'> {
+  private stateJson(): TrainerState {
     return {
       version: 1,
       epoch: this.epochIndex,
@@ -389,16 +302,7 @@ export class Trainer {
   }
 
   private async saveLatest(): Promise<string | null> {
-    const dir = this.latestCheckpoint;
-    if (!dir) return null;
-    const state = this.optimizer.getState();
-    try {
-      await saveCheckpoint(dir, { model: this.model, trainer: this.stateJson(), optimizer: { kind: this.optimizer.kind, state }, hooks: this.hooks });
-    } finally {
-      tf.dispose(state.map((s) => s.tensor));
-    }
-    this.lastGoodCheckpoint = { dir, globalStep: this.global };
-    return dir;
+    return this.checkpoints.saveLatest(this.model, this.stateJson(), this.optimizer);
   }
 
   private async restore(resume: boolean): Promise<void> {
@@ -423,35 +327,17 @@ export class Trainer {
       this.epochs.splice(0, this.epochs.length, ...(state.history as EpochSummary[]));
       this.epochSums = { ...state.epochSums };
       if (typeof state.lowestLoss === 'number') this.monitor.lowest = state.lowestLoss;
-      this.lastGoodCheckpoint = { dir: latest, globalStep: state.globalStep };
+      this.checkpoints.lastGood = { dir: latest, globalStep: state.globalStep };
     } else if (!resume && checkpointExists(latest)) {
       throw new ConfigError(`${this.runDir} already holds a training run; resume it or choose another output directory`);
     }
     writeFileAtomic(path.join(this.runDir, 'config.json'), JSON.stringify(this.config.json, null, 2));
-    const createdAt = existingCreatedAt(this.runDir) ?? new Date().toISOString();
-    this.record = {
-      version: 1,
-      name: this.config.name,
-      configSource: this.config.source,
-      config: this.config.json,
-      seed: this.config.seed,
-      backend: this.backend ? { name: this.backend.name, requested: this.backend.requested, threads: this.backend.threads } : null,
-      dataset: { train: this.data.train.describe(), val: this.data.val.describe() },
-      status: this.global > 0 ? 'paused' : 'created',
-      epoch: this.epochIndex,
-      globalStep: this.global,
-      createdAt,
-      updatedAt: createdAt,
-    };
-    this.setStatus(this.finishedFlag ? 'finished' : this.record.status);
+    this.status = new RunStatusWriter(this.runDir, this.config, this.backend, { train: this.data.train.describe(), val: this.data.val.describe() }, { epoch: this.epochIndex, globalStep: this.global });
+    this.setStatus(this.finishedFlag ? 'finished' : this.status.status);
   }
 
   private setStatus(status: RunStatus, message?: string, error?: RunRecord['error']): void {
-    if (!this.runDir || !this.record) return;
-    this.record = { ...this.record, status, epoch: this.epochIndex, globalStep: this.global, message, error };
-    if (message === undefined) delete this.record.message;
-    if (error === undefined) delete this.record.error;
-    writeRunRecord(this.runDir, this.record);
+    this.status?.set(status, { epoch: this.epochIndex, globalStep: this.global }, message, error);
   }
 
   private async checkStop(signal?: AbortSignal): Promise<void> {
@@ -474,10 +360,7 @@ export class Trainer {
 
   /** A checkpoint or run.json could not be written: say what is intact, and record the failure if run.json still can be. */
   private onStorageFailure(e: StorageError): StorageError {
-    const kept = this.lastGoodCheckpoint
-      ? `the checkpoint at step ${this.lastGoodCheckpoint.globalStep} (${this.lastGoodCheckpoint.dir}) is intact`
-      : 'no checkpoint had been written yet';
-    let message = `${e.message}; the partial write was removed and ${kept}. Free space or fix the folder, then rerun the same command to resume.`;
+    let message = `${e.message}; the partial write was removed and ${this.checkpoints.describeIntact()}. Free space or fix the folder, then rerun the same command to resume.`;
     try {
       this.setStatus('failed', message, { code: e.code, path: e.path });
     } catch (again) {
