@@ -12,8 +12,9 @@
  *
  * Fault injection for tests, read here and nowhere else: `PERTSET_FAULT=enospc-after:N` makes
  * file writes fail with ENOSPC once this process has written N bytes (a full disk where no small
- * file system can be mounted); `PERTSET_FAULT=kill-during:NAME` sends this process SIGKILL after
- * the first file of a directory named NAME was written (a kill in the middle of that write).
+ * file system can be mounted; `erofs-after:N` and `eacces-after:N` likewise for a read-only file
+ * system and a permission error); `PERTSET_FAULT=kill-during:NAME` sends this process SIGKILL
+ * after the first file of a directory named NAME was written (a kill in the middle of that write).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -30,9 +31,9 @@ let counter = 0;
 
 const FAULT = (() => {
   const spec = process.env.PERTSET_FAULT ?? '';
-  const enospc = /^enospc-after:(\d+)$/.exec(spec);
+  const fail = /^(enospc|erofs|eacces)-after:(\d+)$/.exec(spec);
   const kill = /^kill-during:(.+)$/.exec(spec);
-  return { enospcAfter: enospc ? Number(enospc[1]) : Infinity, killDuring: kill ? kill[1] : null };
+  return { failCode: fail ? fail[1].toUpperCase() : '', failAfter: fail ? Number(fail[2]) : Infinity, killDuring: kill ? kill[1] : null };
 })();
 let bytesWritten = 0;
 
@@ -45,15 +46,14 @@ const REASONS: Record<string, string> = {
 };
 
 /**
- * `e` as a StorageError naming `file` (what could not be written) when it is a disk-full,
- * read-only or permission error; other errors are returned unchanged.
+ * `e` as a StorageError naming `file` (what could not be written; `detail` says which part) when it
+ * is a disk-full, read-only or permission error; other errors are returned unchanged.
  */
-export function storageError(e: unknown, file: string, what = file): unknown {
+export function storageError(e: unknown, file: string, detail?: string): unknown {
   if (e instanceof StorageError) return e;
   const code = (e as NodeJS.ErrnoException)?.code;
   if (!code || !(code in REASONS)) return e;
-  const at = what === file ? file : `${what} (${file})`;
-  return new StorageError(`cannot write ${at}: ${REASONS[code]} (${code})`, code, file);
+  return new StorageError(`cannot write ${file}${detail ? ` (${detail})` : ''}: ${REASONS[code]} (${code})`, code, file);
 }
 
 function writeFileDurable(file: string, data: Uint8Array | string): void {
@@ -62,8 +62,9 @@ function writeFileDurable(file: string, data: Uint8Array | string): void {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let off = 0;
     while (off < bytes.length) {
-      if (bytesWritten + (bytes.length - off) > FAULT.enospcAfter) {
-        throw Object.assign(new Error(`ENOSPC: no space left on device, write (PERTSET_FAULT)`), { code: 'ENOSPC' });
+      if (bytesWritten + (bytes.length - off) > FAULT.failAfter) {
+        bytesWritten = 0; // the failed write's partial file is removed, so the space is free again
+        throw Object.assign(new Error(`${FAULT.failCode}: injected by PERTSET_FAULT, write`), { code: FAULT.failCode });
       }
       const n = fs.writeSync(fd, bytes, off, bytes.length - off);
       off += n;
@@ -124,7 +125,7 @@ export function writeDirAtomic(target: string, files: Array<[string, Uint8Array 
   try {
     fs.mkdirSync(parent, { recursive: true });
   } catch (e) {
-    throw storageError(e, parent, target);
+    throw storageError(e, target, `creating ${parent}`);
   }
   recoverDir(target);
   const tag = `${process.pid}-${Date.now()}-${counter++}`;
@@ -150,7 +151,7 @@ export function writeDirAtomic(target: string, files: Array<[string, Uint8Array 
     }
   } catch (e) {
     removeQuietly(tmp);
-    throw storageError(e, at, target);
+    throw storageError(e, target, at === target ? 'moving it into place' : `writing ${path.basename(at)}`);
   }
 }
 

@@ -89,7 +89,7 @@ export function lockRunDir(runDir: string, command = processCommand()): RunLock 
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw storageError(e, dir, 'run folder');
+    throw storageError(e, dir, 'the run folder');
   }
   const holder: LockHolder = { pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString(), command, token: randomUUID() };
   let tookOver: LockHolder | undefined;
@@ -105,7 +105,7 @@ export function lockRunDir(runDir: string, command = processCommand()): RunLock 
         fs.closeSync(fd);
         fs.rmSync(file, { force: true });
       }
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw storageError(e, file, 'run lock');
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw storageError(e, file, 'the run lock');
     }
     const current = readHolder(file);
     if (current === 'missing') continue;
@@ -123,7 +123,7 @@ export function lockRunDir(runDir: string, command = processCommand()): RunLock 
       fs.renameSync(file, aside);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw storageError(e, file, 'run lock');
+      throw storageError(e, file, 'the run lock');
     }
     const moved = readHolder(aside);
     const same = current === 'unreadable' ? moved === 'unreadable' : typeof moved === 'object' && moved.token === current.token;

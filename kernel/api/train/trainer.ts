@@ -328,6 +328,7 @@ export class Trainer {
       this.epochSums = { ...state.epochSums };
       if (typeof state.lowestLoss === 'number') this.monitor.lowest = state.lowestLoss;
       this.checkpoints.lastGood = { dir: latest, globalStep: state.globalStep };
+      this.checkpoints.restoreBest();
     } else if (!resume && checkpointExists(latest)) {
       throw new ConfigError(`${this.runDir} already holds a training run; resume it or choose another output directory`);
     }
