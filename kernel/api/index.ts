@@ -8,6 +8,7 @@ export * as tf from '@tensorflow/tfjs';
 export * as backend from './backend';
 export * as data from './data';
 export * as perturbations from './perturbations';
+export * as pairs from './pairs';
 export * as models from './models';
 export * as train from './train';
 export * as runs from './runs';

@@ -64,3 +64,13 @@ export function createRng(seed: number | string): Rng {
   };
   return rng;
 }
+
+/**
+ * The one shuffling scheme: the order of epoch `epoch` is a permutation drawn from
+ * (`seed`, `stream`, `epoch`) only, so a resumed run repeats it and every consumer of the same
+ * seed and stream (the trainer's pairs, `pairs.createPairSource`, `ImageDataset.batches`) sees the
+ * same order. `stream` separates sources that share a seed (`train`, `val`, `test`, ...).
+ */
+export function epochPermutation(count: number, seed: number, epoch: number, stream = 'train'): Int32Array {
+  return createRng(`${seed}/${stream}`).fork(`shuffle/${epoch}`).permutation(count);
+}

@@ -155,13 +155,13 @@ test('liveTraining throttles updates and always ends on the latest state', (t) =
   const shown = captureSink();
   try {
     const live = liveTraining({ intervalMs: 250 });
-    for (let i = 0; i < 50; i++) live.onProgress(progress(i)); // all within one instant
+    for (let i = 0; i < 50; i++) live.onBatchEnd(progress(i)); // all within one instant
     assert.equal(live.updates, 1, 'only the first event is shown at once');
     t.mock.timers.tick(250); // the trailing update fires once
     assert.equal(live.updates, 2);
     for (let i = 50; i < 60; i++) {
       t.mock.timers.tick(100);
-      live.onProgress(progress(i));
+      live.onBatchEnd(progress(i));
     }
     assert.ok(live.updates <= 2 + 4, `at most one update per 250 ms, got ${live.updates}`);
     live.finish();
@@ -182,7 +182,7 @@ test('liveTraining thins long curves to at most maxPoints', () => {
   const shown = captureSink();
   try {
     const live = liveTraining({ intervalMs: 0, maxPoints: 10 });
-    for (let i = 0; i < 35; i++) live.onProgress(progress(i));
+    for (let i = 0; i < 35; i++) live.onBatchEnd(progress(i));
     live.finish();
     const fig = validatePlotlyFigure(shown.filter((s) => MIME.plotly in s.bundle.data).at(-1)!.bundle.data[MIME.plotly]);
     const x = fig.data[0].x as number[];

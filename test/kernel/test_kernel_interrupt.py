@@ -12,7 +12,7 @@ SETUP = """
 const n = 8, size = 28 * 28;
 const x = new Float32Array(n * size).map((_, i) => (i % 13) / 13);
 const xPerturbed = x.map((v) => 1 - v);
-const pairs = pertset.train.pairsFromArrays(x, xPerturbed, [n, 28, 28, 1]);
+const pairs = pertset.pairs.pairsFromArrays(x, xPerturbed, [n, 28, 28, 1]);
 const trainer = await pertset.train.Trainer.create('mnist_fc_linf', { data: { train: pairs, val: pairs }, persist: false, epochs: 100000 });
 const live = pertset.display.liveTraining({ intervalMs: 0 });
 trainer.globalStep
@@ -46,7 +46,7 @@ class InterruptTraining(kernel_env.LiveKernelCase):
         self.assertEqual(self.result_of(SETUP), "0")
         # Interrupt once the live display shows progress (the first training step is done).
         content = self.interrupt_when(
-            "await trainer.run({ onProgress: live.onProgress })",
+            "await trainer.run({ callbacks: live })",
             lambda m: m["msg_type"] in ("display_data", "update_display_data"),
         )
         self.assertEqual(content["status"], "error")

@@ -4,15 +4,10 @@
  */
 import * as path from 'path';
 import { ConfigError } from '../errors';
-import type { ArchitectureName, OutputDistribution } from '../models/types';
-import {
-  ARCHITECTURES,
-  DATASET_TYPES,
-  OPTIMIZERS,
-  OUTPUT_DISTRIBUTIONS,
-  PERTURBATION_TYPES,
-  type ReferenceConfig,
-} from './reference-schema';
+import { REFERENCE_DATASET_TYPES } from '../data/load';
+import { ARCHITECTURES, OUTPUT_DISTRIBUTIONS, type ArchitectureName, type OutputDistribution } from '../models/types';
+import { REFERENCE_PERTURBATION_TYPES } from '../perturbations/registry';
+import { OPTIMIZERS, type ReferenceConfig } from './reference-schema';
 import { piecewiseLinear, scaleSchedule, type ScheduleJson } from './schedules';
 import type { ConfigOverrides, DatasetType, PerturbationSpec, PertsetConfig } from './types';
 
@@ -77,7 +72,7 @@ function oneOf<T extends string>(obj: Json | undefined, key: string, where: stri
 }
 
 function perturbationSpec(p: Json, key: 'train_type' | 'test_type'): PerturbationSpec {
-  const type = oneOf(p, key, 'perturbation', PERTURBATION_TYPES);
+  const type = oneOf(p, key, 'perturbation', REFERENCE_PERTURBATION_TYPES);
   const where = 'perturbation';
   switch (type) {
     case 'linfinity': {
@@ -213,7 +208,7 @@ function convert(json: ReferenceConfig, source: string, overrides: ConfigOverrid
   else checkpointInterval = num(training, 'checkpoint_interval', 'training', { int: true, min: 1 }, 10);
   const checkpointSteps = num(training, 'checkpoint_steps', 'training', { int: true, min: 0 }, 0);
 
-  const datasetType = oneOf(dataset, 'type', 'dataset', DATASET_TYPES) as DatasetType;
+  const datasetType = oneOf(dataset, 'type', 'dataset', Object.keys(REFERENCE_DATASET_TYPES) as DatasetType[]) as DatasetType;
   const padding = num(dataset, 'padding', 'dataset', { int: true, min: 0 }, 0);
   let k: number | null = null;
   if (datasetType === 'mnist_rts_limited') {

@@ -5,12 +5,9 @@
  */
 import type { ScheduleJson } from './schedules';
 
-export const ARCHITECTURES = ['mnist_fc', 'mnist_conv', 'mnist_stn'] as const;
-export const OUTPUT_DISTRIBUTIONS = ['bernoulli', 'gaussian'] as const;
-/** `perturbation.train_type` / `test_type`: how x̃ is made from x (reference `perturbations.hs`). */
-export const PERTURBATION_TYPES = ['linfinity', 'rts', 'dataloader', 'none'] as const;
-/** `dataset.type` (reference `datasets.loaders`, MNIST family only). */
-export const DATASET_TYPES = ['mnist', 'fashion_mnist', 'mnist_rts_limited'] as const;
+// The names `model.type`, `perturbation.*_type` and `dataset.type` may take are defined once, where
+// they are implemented: models.ARCHITECTURES, perturbations.REFERENCE_PERTURBATION_TYPES and
+// data.REFERENCE_DATASET_TYPES.
 export const OPTIMIZERS = ['adam'] as const;
 
 export interface ReferenceModelSection {

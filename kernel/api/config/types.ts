@@ -2,6 +2,7 @@
  * The live, validated configuration (camelCase), built from the on-disk reference JSON by
  * `fromReferenceConfig`. Training, evaluation and the CLI read only this.
  */
+import type { REFERENCE_DATASET_TYPES } from '../data/load';
 import type { ArchitectureName, OutputDistribution } from '../models/types';
 import type { ReferenceConfig } from './reference-schema';
 import type { PiecewiseLinear } from './schedules';
@@ -14,7 +15,8 @@ export type PerturbationSpec =
   /** x̃ = x. */
   | { type: 'none' };
 
-export type DatasetType = 'mnist' | 'fashion_mnist' | 'mnist_rts_limited';
+/** `dataset.type` of a reference config (see `data.REFERENCE_DATASET_TYPES`). */
+export type DatasetType = keyof typeof REFERENCE_DATASET_TYPES;
 
 export interface PertsetConfig {
   /** Run name: `model.model_dir`, else the file name. */

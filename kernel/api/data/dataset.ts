@@ -4,7 +4,7 @@
  * of where it came from, which runs print and record next to their results.
  */
 import { ArgumentError } from '../errors';
-import { createRng } from '../random';
+import { epochPermutation } from '../random';
 
 /** Names accepted by `loadDataset`. `embedded` is the Fashion-MNIST subset shipped in the package. */
 export type DatasetName = 'mnist' | 'fashion-mnist' | 'cifar10' | 'embedded';
@@ -266,7 +266,7 @@ export class ImageDataset {
   /** Order of the images for one epoch: a seeded permutation, or 0..count-1 without shuffling. */
   epochOrder(options: { seed?: number; epoch?: number; shuffle?: boolean } = {}): Int32Array {
     if (options.shuffle === false) return Int32Array.from({ length: this.count }, (_, i) => i);
-    return createRng(options.seed ?? 0).fork(`epoch-${options.epoch ?? 0}`).permutation(this.count);
+    return epochPermutation(this.count, options.seed ?? 0, options.epoch ?? 0);
   }
 
   /** Number of batches per epoch. */

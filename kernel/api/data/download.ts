@@ -47,10 +47,16 @@ export interface DownloadOptions {
   force?: boolean;
   /** Per-request timeout in ms. Default 120 000. */
   timeoutMs?: number;
+  callbacks?: DownloadCallbacks;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Progress of a download, called from the network stream (so not awaited). */
+export interface DownloadCallbacks {
+  /** Bytes received so far for the file being fetched. */
   onProgress?: (p: DownloadProgress) => void;
   /** One line per event (mirror tried, failure, file verified). */
   onLog?: (line: string) => void;
-  env?: NodeJS.ProcessEnv;
 }
 
 export interface DownloadedFile {
@@ -79,7 +85,7 @@ async function fetchBytes(url: string, file: string, options: DownloadOptions): 
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
       chunks.push(Buffer.from(chunk));
       received += chunk.length;
-      options.onProgress?.({ file, url, received, total });
+      options.callbacks?.onProgress?.({ file, url, received, total });
     }
   }
   if (total !== undefined && received !== total) throw new Error(`connection closed after ${received} of ${total} bytes`);
@@ -120,7 +126,7 @@ export async function downloadMnist(options: DownloadOptions = {}): Promise<Down
   fs.mkdirSync(dir, { recursive: true });
   const mirrors = mnistMirrors(options);
   if (mirrors.length === 0) throw new DownloadError('no MNIST mirror given');
-  const log = options.onLog ?? (() => undefined);
+  const log = options.callbacks?.onLog ?? (() => undefined);
   const results: DownloadedFile[] = [];
   for (const [name, expected] of Object.entries(MNIST_RAW_SHA256)) {
     const present = options.force ? undefined : verifiedExisting(dir, name);

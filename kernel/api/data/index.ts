@@ -23,23 +23,10 @@ export {
   type BatchOptions,
   type ImageDatasetInit,
 } from './dataset';
-export { loadDataset, resolveDatasetName, type LoadOptions } from './load';
-export { locateDataset, cacheDir, type LocateOptions, type LocatedDataset, type RecordedData } from './locate';
+export { loadDataset, resolveDatasetName, REFERENCE_DATASET_TYPES, type LoadOptions } from './load';
+export { locateDataset, cacheDir, type LocateOptions, type LocatedDataset } from './locate';
 export { DATASETS, CIFAR10_CLASSES, type DatasetSpec } from './catalog';
-export { embeddedDir, EMBEDDED_TRAIN_COUNT, EMBEDDED_TEST_COUNT } from './embedded';
 export { parseIdx, readIdx, readIdxImagesAndLabels, type IdxArray, type IdxImagesAndLabels } from './idx';
 export { parseCifarBinary, readCifarBinary, type CifarRecords } from './cifar-binary';
-export { readDataFile, maybeGunzip, contentSha256 } from './file-bytes';
-export { torchRandomSplit, torchRandperm } from './torch-split';
-export {
-  downloadMnist,
-  mnistMirrors,
-  sha256Hex,
-  DownloadError,
-  MNIST_MIRRORS,
-  MNIST_RAW_SHA256,
-  type DownloadOptions,
-  type DownloadProgress,
-  type DownloadedFile,
-} from './download';
+export { downloadMnist, DownloadError, type DownloadOptions, type DownloadCallbacks, type DownloadProgress, type DownloadedFile } from './download';
 export { tensorBatches, datasetTensor, type TensorBatch } from './tensors';

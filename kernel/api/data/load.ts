@@ -71,15 +71,18 @@ function describeSource(spec: DatasetSpec, located: LocatedDataset, files: strin
   return { origin: located.origin, dir: located.dir, files: files.map((f) => path.resolve(f)), sha256, description };
 }
 
-const ALIASES: Record<string, DatasetName> = {
+/** `dataset.type` of the reference's configs (MNIST family only) and the dataset each reads. */
+export const REFERENCE_DATASET_TYPES = {
   mnist: 'mnist',
-  mnist_rts_limited: 'mnist',
-  'fashion-mnist': 'fashion-mnist',
   fashion_mnist: 'fashion-mnist',
+  mnist_rts_limited: 'mnist',
+} as const satisfies Record<string, DatasetName>;
+
+const ALIASES: Record<string, DatasetName> = {
+  ...Object.fromEntries(DATASET_NAMES.map((n) => [n, n])),
+  ...REFERENCE_DATASET_TYPES,
   fashionmnist: 'fashion-mnist',
-  cifar10: 'cifar10',
   'cifar-10': 'cifar10',
-  embedded: 'embedded',
 };
 
 /**

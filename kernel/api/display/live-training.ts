@@ -4,7 +4,7 @@
  * is a message to the client and a re-render; the latest state is always shown at the end.
  *
  *     const live = pertset.display.liveTraining();
- *     await trainer.run({ onProgress: live.onProgress, onEpoch: live.onEpoch });
+ *     await trainer.run({ callbacks: live });
  *     live.finish();
  */
 import type { EpochSummary, TrainProgress } from '../train/events';
@@ -72,8 +72,8 @@ export class LiveTrainingDisplay {
     this.maxPoints = options.maxPoints ?? 2000;
   }
 
-  /** Pass as `onProgress` to the trainer. */
-  readonly onProgress = (p: TrainProgress): void => {
+  /** The trainer's `onBatchEnd` hook (so `trainer.run({ callbacks: live })` works). */
+  readonly onBatchEnd = (p: TrainProgress): void => {
     this.latest = p;
     const h = this.history;
     h.step.push(p.globalStep);
@@ -90,8 +90,8 @@ export class LiveTrainingDisplay {
     }
   };
 
-  /** Pass as `onEpoch` to the trainer: the last epoch's means join the progress line. */
-  readonly onEpoch = (e: EpochSummary): void => {
+  /** The trainer's `onEpochEnd` hook: the last epoch's means join the progress line. */
+  readonly onEpochEnd = (e: EpochSummary): void => {
     this.epochs.push(e);
   };
 

@@ -1,52 +1,71 @@
 /**
  * NSP/SLP evaluation of a perturbation set on held-out pairs (the reference's `eval.py`):
  * encoder AE, PGD AE, expected AE, over-approximation AE, KL, reconstruction, and the identity
- * baseline d(x, x̃). Figures are means over the pairs of per-pixel errors.
+ * baseline d(x, x̃), under the reference metric; the approximation errors and the identity
+ * baseline again under per-pixel MSE; and the entropy floor of x̃. Figures are means over the
+ * pairs of per-pixel errors.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Callback } from '../callbacks';
 import { ArgumentError } from '../errors';
-import { PerturbationSet, type Projection } from '../models/perturbation-set';
-import type { CVAE } from '../models/types';
+import { PerturbationSet } from '../models/perturbation-set';
+import type { PairSource } from '../pairs/source';
 import { createRng } from '../random';
-import type { PairSource } from '../train/pairs';
 import {
+  binaryEntropy,
   encoderApproximation,
-  expectedApproximation,
+  errorAtLatent,
+  expectedErrors,
   identityError,
   klAndReconstruction,
-  pgdApproximation,
+  pgdLatent,
+  type AttackOptions,
 } from './approximation';
 
+/** Where an evaluation is: after batch `batch` of `batches`, `examples` of `total` pairs done. */
+export interface EvaluationProgress {
+  batch: number;
+  batches: number;
+  examples: number;
+  total: number;
+}
+
+export interface EvaluationCallbacks {
+  onBatchEnd?: Callback<EvaluationProgress>;
+}
+
 export interface EvaluationOptions {
-  /** Radius ε of the set. */
-  radius: number;
-  /** PGD steps and step size (reference: 50 and ε/20). */
-  steps?: number;
-  alpha?: number;
+  /** The NSP attack: PGD minimising d from the encoder point (reference: 50 steps, α = ε/20). */
+  attack?: AttackOptions;
+  /**
+   * The over-approximation attack: PGD maximising d from a random start in the ball of `radius`
+   * (default: the set's), with `attack`'s settings unless given; `false` skips it (reported as 0,
+   * as the released code).
+   */
+  overApproximation?: (AttackOptions & { radius?: number }) | false;
   /** Prior samples for the expected AE (reference: 5). */
   samples?: number;
-  /** Over-approximation: radius, step size, steps (default: same as PGD); `overApproximation: false` skips it (reported as 0, as the released code). */
-  overApproximation?: boolean;
-  overRadius?: number;
-  overAlpha?: number;
-  overSteps?: number;
-  /** PGD and over-approximation report each example's best iterate (default true); false: the final one, as the reference. */
-  keepBest?: boolean;
   batchSize?: number;
-  /** `ball` (per example, default) or `reference-renorm` (the reference's column renorm, for exact comparison). */
-  projection?: Projection;
-  /** Seed of the random draws (latent samples, random starts, posterior noise). */
+  /** Seed of every random draw (prior samples, random starts, posterior noise); default 0. */
   seed?: number;
   signal?: AbortSignal;
-  onProgress?: (p: { batch: number; batches: number; examples: number; total: number }) => void;
+  callbacks?: EvaluationCallbacks;
+}
+
+/** Approximation errors under per-pixel mean squared error (no log clamp), at the same members of the set. */
+export interface MseErrors {
+  encoderAE: number;
+  pgdAE: number;
+  expectedAE: number;
+  identityError: number;
 }
 
 export interface EvaluationReport {
-  /** Encoder approximation error (projected posterior mean). */
+  /** Encoder approximation error (projected posterior mean), reference metric. */
   encoderAE: number;
-  /** PGD approximation error (NSP). */
+  /** PGD approximation error (NSP), reference metric. */
   pgdAE: number;
-  /** Expected approximation error over prior samples (SLP proxy). */
+  /** Expected approximation error over prior samples (SLP proxy), reference metric. */
   expectedAE: number;
   /** Over-approximation error (maximising PGD); 0 when skipped. */
   overAE: number;
@@ -54,61 +73,79 @@ export interface EvaluationReport {
   kl: number;
   /** Reconstruction error per pixel (one posterior sample). */
   recon: number;
-  /** d(x, x̃): the error of the identity map. */
+  /** d(x, x̃): the clean image taken as the prediction of x̃. */
   identityError: number;
+  /** Mean binary entropy of x̃'s pixels (nats): the lowest BCE any prediction can reach. */
+  entropyFloor: number;
+  /** The same members of the set (and the identity) measured by per-pixel MSE. */
+  mse: MseErrors;
   radius: number;
   /** Number of pairs. */
   n: number;
 }
 
-/** Evaluates the set {g(x, μ_p + σ_p u) : ‖u‖ ≤ radius} of `model` on `pairs` (order as given). */
-export async function evaluatePerturbationSet(model: CVAE, pairs: PairSource, options: EvaluationOptions): Promise<EvaluationReport> {
-  const set = new PerturbationSet(model, options.radius, { projection: options.projection });
+/** Evaluates `set` on `pairs` (in the source's order, epoch 0). */
+export async function evaluatePerturbationSet(set: PerturbationSet, pairs: PairSource, options: EvaluationOptions = {}): Promise<EvaluationReport> {
+  if (!(set instanceof PerturbationSet)) throw new ArgumentError('evaluatePerturbationSet: the first argument must be a PerturbationSet (new pertset.PerturbationSet(model, radius))');
   const bs = options.batchSize ?? 128;
   if (!Number.isInteger(bs) || bs < 1) throw new ArgumentError(`evaluatePerturbationSet: batchSize must be an integer >= 1, got ${bs}`);
-  const rng = createRng(`${options.seed ?? 0}/evaluate`);
-  const doOver = options.overApproximation ?? true;
-  const sums = { encoderAE: 0, pgdAE: 0, expectedAE: 0, overAE: 0, kl: 0, recon: 0, identityError: 0 };
+  const seed = options.seed ?? 0;
+  const attack = options.attack ?? {};
+  const over = options.overApproximation === false ? null : { ...attack, alpha: undefined, ...(options.overApproximation ?? {}) };
+  const dist = set.model.outputDistribution;
+  const sums = { encoderAE: 0, pgdAE: 0, expectedAE: 0, overAE: 0, kl: 0, recon: 0, identityError: 0, entropyFloor: 0 };
+  const mse: MseErrors = { encoderAE: 0, pgdAE: 0, expectedAE: 0, identityError: 0 };
   const batches = pairs.batchCount(bs);
   let n = 0;
-  const add = async (key: keyof typeof sums, t: tf.Tensor1D) => {
-    const total = tf.sum(t);
-    sums[key] += (await total.data())[0];
-    tf.dispose([t, total]);
+  const total = async (t: tf.Tensor1D): Promise<number> => {
+    const s = tf.sum(t);
+    const v = (await s.data())[0];
+    tf.dispose([t, s]);
+    return v;
   };
   for (let b = 0; b < batches; b++) {
-    const batch = pairs.batch(0, b, bs);
-    const x = tf.tensor4d(batch.x, batch.shape);
-    const xt = tf.tensor4d(batch.xPerturbed, batch.shape);
+    const { x, xPerturbed: xt } = pairs.tensorBatch(0, b, bs);
     try {
-      const dist = model.outputDistribution;
-      await add('identityError', identityError(x, xt, dist));
-      await add('encoderAE', encoderApproximation(set, x, xt));
-      const { kl, recon } = klAndReconstruction(set, x, xt, rng.fork(`noise/${b}`).seed());
-      await add('kl', kl);
-      await add('recon', recon);
-      await add('expectedAE', expectedApproximation(set, x, xt, { samples: options.samples, rng: rng.fork(`eae/${b}`) }));
-      await add('pgdAE', await pgdApproximation(set, x, xt, { steps: options.steps, alpha: options.alpha, keepBest: options.keepBest, signal: options.signal }));
-      if (doOver) {
-        const overRadius = options.overRadius ?? options.radius;
-        await add(
-          'overAE',
-          await pgdApproximation(set, x, xt, {
-            maximize: true,
-            radius: overRadius,
-            steps: options.overSteps ?? options.steps,
-            alpha: options.overAlpha ?? overRadius / 20,
-            rng: rng.fork(`oae/${b}`),
-            keepBest: options.keepBest,
-            signal: options.signal,
-          }),
-        );
+      sums.identityError += await total(await identityError(x, xt, { distribution: dist }));
+      mse.identityError += await total(await identityError(x, xt, { metric: 'mse' }));
+      sums.entropyFloor += await total(binaryEntropy(xt));
+      sums.encoderAE += await total(await encoderApproximation(set, x, xt));
+      mse.encoderAE += await total(await encoderApproximation(set, x, xt, { metric: 'mse' }));
+      const { kl, recon } = await klAndReconstruction(set, x, xt, { seed: seedFor(seed, 'noise', b) });
+      sums.kl += await total(kl);
+      sums.recon += await total(recon);
+      const [eae, eaeMse] = expectedErrors(set, x, xt, { samples: options.samples, seed: seedFor(seed, 'eae', b) }, ['reference', 'mse']);
+      sums.expectedAE += await total(eae);
+      mse.expectedAE += await total(eaeMse);
+      const u = await pgdLatent(set, x, xt, { ...attack, signal: options.signal });
+      try {
+        sums.pgdAE += await total(errorAtLatent(set, x, xt, u));
+        mse.pgdAE += await total(errorAtLatent(set, x, xt, u, 'mse'));
+      } finally {
+        u.dispose();
+      }
+      if (over) {
+        const radius = over.radius ?? set.radius;
+        const uOver = await pgdLatent(set, x, xt, {
+          maximize: true,
+          radius,
+          steps: over.steps,
+          alpha: over.alpha ?? radius / 20,
+          keepBest: over.keepBest,
+          seed: seedFor(seed, 'oae', b),
+          signal: options.signal,
+        });
+        try {
+          sums.overAE += await total(errorAtLatent(set, x, xt, uOver));
+        } finally {
+          uOver.dispose();
+        }
       }
     } finally {
       tf.dispose([x, xt]);
     }
-    n += batch.shape[0];
-    options.onProgress?.({ batch: b + 1, batches, examples: n, total: pairs.count });
+    n += x.shape[0];
+    await options.callbacks?.onBatchEnd?.({ batch: b + 1, batches, examples: n, total: pairs.count });
   }
   const mean = (v: number) => v / n;
   return {
@@ -119,7 +156,14 @@ export async function evaluatePerturbationSet(model: CVAE, pairs: PairSource, op
     kl: mean(sums.kl),
     recon: mean(sums.recon),
     identityError: mean(sums.identityError),
-    radius: options.radius,
+    entropyFloor: mean(sums.entropyFloor),
+    mse: { encoderAE: mean(mse.encoderAE), pgdAE: mean(mse.pgdAE), expectedAE: mean(mse.expectedAE), identityError: mean(mse.identityError) },
+    radius: set.radius,
     n,
   };
+}
+
+/** The integer seed of one (purpose, batch) of an evaluation at `seed`. */
+function seedFor(seed: number, purpose: string, batch: number): number {
+  return createRng(`${seed}/${purpose}/${batch}`).seed();
 }

@@ -1,18 +1,35 @@
 /**
- * Quality of a learned perturbation set (paper §1.3–1.4): approximation errors (encoder, PGD,
+ * Quality of a learned perturbation set (the paper's necessary subset and sufficient likelihood properties): approximation errors (encoder, PGD,
  * expected, over-approximation), KL, reconstruction, the identity baseline, and the radius
  * calibration from validation latent norms; plus the same on a run directory.
  */
 export {
-  perPixelError,
   identityError,
   encoderApproximation,
   pgdApproximation,
   expectedApproximation,
   klAndReconstruction,
+  type ErrorMetric,
+  type AttackOptions,
   type PgdOptions,
+  type PgdCallbacks,
 } from './approximation';
-export { evaluatePerturbationSet, type EvaluationOptions, type EvaluationReport } from './evaluate-set';
-export { calibrateRadius, latentNormStats, percentile, type LatentNormStats, type RadiusCalibration, type CalibrateOptions } from './radius';
-export { calibrateRun, evaluateRun, roundUpRadius, type RadiusResult, type EvalResult, type RunDataOptions } from './run';
-export { truncatedNormal } from './truncated-normal';
+export {
+  evaluatePerturbationSet,
+  type EvaluationOptions,
+  type EvaluationReport,
+  type MseErrors,
+  type EvaluationProgress,
+  type EvaluationCallbacks,
+} from './evaluate-set';
+export {
+  calibrateRadius,
+  latentNormStats,
+  roundUpRadius,
+  type LatentNormStats,
+  type RadiusCalibration,
+  type CalibrateOptions,
+  type CalibrationProgress,
+  type CalibrationCallbacks,
+} from './radius';
+export { calibrateRun, evaluateRun, type RadiusResult, type EvalResult, type RunDataOptions, type EvaluateRunOptions } from './run';

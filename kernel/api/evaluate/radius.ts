@@ -5,10 +5,11 @@
  * rounded up; lower percentiles serve as attack radii.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Callback } from '../callbacks';
 import { ArgumentError, InterruptedError } from '../errors';
 import { throwIfInterrupted, yieldToEventLoop } from '../interrupt';
 import type { CVAE } from '../models/types';
-import type { PairSource } from '../train/pairs';
+import type { PairSource } from '../pairs/source';
 
 export interface LatentNormStats {
   mean: number;
@@ -24,6 +25,8 @@ export interface LatentNormStats {
 }
 
 export interface RadiusCalibration extends LatentNormStats {
+  /** The recommended ε: the maximum norm rounded up (the paper's convention, `roundUpRadius`). */
+  radius: number;
   passes: number;
   /** Every norm, in order (pass-major). */
   norms: Float32Array;
@@ -59,15 +62,34 @@ export function latentNormStats(norms: ArrayLike<number>): LatentNormStats {
   };
 }
 
+/** Where a calibration is: batch `batch` of `batches` in pass `pass` (0-based) of `passes`. */
+export interface CalibrationProgress {
+  pass: number;
+  passes: number;
+  batch: number;
+  batches: number;
+}
+
+export interface CalibrationCallbacks {
+  onBatchEnd?: Callback<CalibrationProgress>;
+}
+
+/** ε from a maximum norm: rounded up to an integer (≥ 1), or to 2 significant digits below 1. */
+export function roundUpRadius(max: number): number {
+  if (max >= 1) return Math.ceil(max);
+  const scale = 10 ** (1 - Math.floor(Math.log10(max)));
+  return Math.ceil(max * scale) / scale;
+}
+
 export interface CalibrateOptions {
   /** Passes over the pairs, each with fresh perturbations (reference: 5 for MNIST). */
   passes?: number;
   batchSize?: number;
   signal?: AbortSignal;
-  onProgress?: (p: { pass: number; passes: number; batch: number; batches: number }) => void;
+  callbacks?: CalibrationCallbacks;
 }
 
-/** Latent norms of `pairs` (validation images with the test perturbation) and their statistics. */
+/** Latent norms of `pairs` (validation images with the test perturbation), their statistics and the ε they recommend. */
 export async function calibrateRadius(model: CVAE, pairs: PairSource, options: CalibrateOptions = {}): Promise<RadiusCalibration> {
   const passes = options.passes ?? 5;
   const bs = options.batchSize ?? 128;
@@ -92,8 +114,9 @@ export async function calibrateRadius(model: CVAE, pairs: PairSource, options: C
       norms.set(await t.data(), k);
       k += batch.shape[0];
       t.dispose();
-      options.onProgress?.({ pass, passes, batch: b + 1, batches });
+      await options.callbacks?.onBatchEnd?.({ pass, passes, batch: b + 1, batches });
     }
   }
-  return { ...latentNormStats(norms), passes, norms };
+  const stats = latentNormStats(norms);
+  return { ...stats, radius: roundUpRadius(stats.max), passes, norms };
 }

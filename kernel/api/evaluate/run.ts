@@ -6,9 +6,10 @@
  */
 import * as path from 'path';
 import { ConfigError, StorageError } from '../errors';
-import { recordedData, radiusPairs, testPairs } from '../train/config-data';
+import { recordedData, radiusPairs, testPairs } from '../pairs/config-pairs';
 import { openRun, EVAL_FILE, RADIUS_FILE } from '../runs/open-run';
 import { writeFileAtomic } from '../runs/atomic-dir';
+import { PerturbationSet, type Projection } from '../models/perturbation-set';
 import { calibrateRadius, type CalibrateOptions, type LatentNormStats } from './radius';
 import { evaluatePerturbationSet, type EvaluationOptions, type EvaluationReport } from './evaluate-set';
 
@@ -61,32 +62,33 @@ function saveResult<T>(file: string, result: T): T {
   return result;
 }
 
-/** ε from a maximum norm: rounded up to an integer (≥ 1), or to 2 significant digits below 1. */
-export function roundUpRadius(max: number): number {
-  if (max >= 1) return Math.ceil(max);
-  const scale = 10 ** (1 - Math.floor(Math.log10(max)));
-  return Math.ceil(max * scale) / scale;
-}
-
 export async function calibrateRun(runDir: string, options: RunDataOptions & Omit<CalibrateOptions, 'batchSize'> = {}): Promise<RadiusResult> {
   const run = openRun(runDir, { checkpoint: options.checkpoint });
   try {
     const data = { recorded: recordedData(run.config, run.record.dataset), dataDir: options.dataDir, limit: options.limit };
     const pairs = radiusPairs(run.config, data);
-    const cal = await calibrateRadius(run.model, pairs, { passes: options.passes ?? 5, batchSize: run.config.eval.batchSize, signal: options.signal, onProgress: options.onProgress });
+    const cal = await calibrateRadius(run.model, pairs, { passes: options.passes ?? 5, batchSize: run.config.eval.batchSize, signal: options.signal, callbacks: options.callbacks });
     const { norms, ...stats } = cal;
     void norms;
-    const result: RadiusResult = { ...stats, radius: roundUpRadius(stats.max), dataset: pairs.describe(), checkpoint: run.checkpointDir, globalStep: run.globalStep };
+    const result: RadiusResult = { ...stats, dataset: pairs.describe(), checkpoint: run.checkpointDir, globalStep: run.globalStep };
     return saveResult(path.join(run.runDir, RADIUS_FILE), result);
   } finally {
     run.model.dispose();
   }
 }
 
-export async function evaluateRun(
-  runDir: string,
-  options: RunDataOptions & Partial<Omit<EvaluationOptions, 'batchSize'>> = {},
-): Promise<EvalResult> {
+export interface EvaluateRunOptions extends RunDataOptions, Omit<EvaluationOptions, 'batchSize'> {
+  /** ε (default: radius.json from `pertset radius`, else the config's ae.max_dist). */
+  radius?: number;
+  /** `ball` (default) or the reference's `reference-renorm` projection. */
+  projection?: Projection;
+}
+
+/**
+ * Evaluates a run directory's set on its test pairs. Attack defaults: with a calibrated or given
+ * ε, PGD and over-approximation both use ε with α = ε/20; with the config's ε, its `ae`/`oae` sections.
+ */
+export async function evaluateRun(runDir: string, options: EvaluateRunOptions = {}): Promise<EvalResult> {
   const run = openRun(runDir, { checkpoint: options.checkpoint });
   try {
     let radius: number;
@@ -108,21 +110,31 @@ export async function evaluateRun(
     const pairs = testPairs(run.config, data);
     const c = run.config.eval;
     const sameOver = radiusSource !== 'config';
-    const report = await evaluatePerturbationSet(run.model, pairs, {
-      radius,
-      steps: options.steps ?? c.steps,
-      alpha: options.alpha ?? (radiusSource === 'config' && c.alpha !== null ? c.alpha : radius / 20),
+    const attack = {
+      ...options.attack,
+      steps: options.attack?.steps ?? c.steps,
+      alpha: options.attack?.alpha ?? (radiusSource === 'config' && c.alpha !== null ? c.alpha : radius / 20),
+    };
+    const given = options.overApproximation;
+    const overApproximation =
+      given === false
+        ? false
+        : {
+            keepBest: attack.keepBest,
+            ...given,
+            radius: given?.radius ?? (sameOver ? radius : c.overRadius ?? radius),
+            alpha: given?.alpha ?? (sameOver ? radius / 20 : c.overAlpha ?? undefined),
+            steps: given?.steps ?? c.overSteps ?? attack.steps,
+          };
+    const set = new PerturbationSet(run.model, radius, { projection: options.projection });
+    const report = await evaluatePerturbationSet(set, pairs, {
+      attack,
+      overApproximation,
       samples: options.samples,
-      overApproximation: options.overApproximation,
-      overRadius: options.overRadius ?? (sameOver ? radius : c.overRadius ?? radius),
-      overAlpha: options.overAlpha ?? (sameOver ? radius / 20 : c.overAlpha ?? undefined),
-      overSteps: options.overSteps ?? c.overSteps,
       batchSize: c.batchSize,
-      projection: options.projection,
-      keepBest: options.keepBest,
       seed: options.seed ?? run.config.seed,
       signal: options.signal,
-      onProgress: options.onProgress,
+      callbacks: options.callbacks,
     });
     const result: EvalResult = { ...report, radiusSource, dataset: pairs.describe(), checkpoint: run.checkpointDir, globalStep: run.globalStep };
     return saveResult(path.join(run.runDir, EVAL_FILE), result);

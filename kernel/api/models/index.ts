@@ -12,11 +12,9 @@
  * `training = true` (mnist_stn only) normalises with batch statistics and updates the running
  * statistics on every call; the default, eval mode, uses the running statistics.
  */
-export type { ArchitectureName, CVAE, DiagonalGaussian, OutputDistribution } from './types';
-export { createCVAE, ARCHITECTURES, isArchitectureName } from './registry';
+export { ARCHITECTURES, OUTPUT_DISTRIBUTIONS, type ArchitectureName, type CVAE, type DiagonalGaussian, type OutputDistribution } from './types';
+export { createCVAE, isArchitectureName } from './registry';
 export type { CVAEOptions } from './cvae-base';
 export { klDiagonalGaussian, reconstructionFromLogits, reconstructionFromProbabilities } from './losses';
-export { scaledTanh, SCALED_TANH_LOWER, SCALED_TANH_UPPER } from './scaled-tanh';
-export type { ScaledTanhBounds } from './scaled-tanh';
 export { affineGridSample } from './bilinear-sampler';
 export type { AffineGridSampleOptions } from './bilinear-sampler';

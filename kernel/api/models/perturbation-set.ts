@@ -21,7 +21,7 @@ export interface PriorParameters {
 }
 
 export interface SampleOptions {
-  /** Seed of the latent draws (tfjs seeded normal); default random. */
+  /** Seed of the latent draws (tfjs seeded normal); default 0, so equal calls give equal samples. */
   seed?: number;
   /** Project the draws onto the ball ‖u‖ ≤ ε so every sample is a member of the set (default true). */
   project?: boolean;
@@ -140,7 +140,7 @@ export class PerturbationSet {
     return tf.tidy(() => {
       const b = x.shape[0];
       const xs = tf.reshape(tf.tile(tf.expandDims(x, 1), [1, n, 1, 1, 1]), [b * n, x.shape[1], x.shape[2], x.shape[3]]) as tf.Tensor4D;
-      let u = tf.randomNormal([b * n, this.model.latentDim], 0, 1, 'float32', options.seed) as tf.Tensor2D;
+      let u = tf.randomNormal([b * n, this.model.latentDim], 0, 1, 'float32', options.seed ?? 0) as tf.Tensor2D;
       if (options.project !== false) u = this.project(u);
       return this.perturb(xs, u);
     });

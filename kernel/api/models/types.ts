@@ -8,7 +8,10 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 
-export type ArchitectureName = 'mnist_fc' | 'mnist_conv' | 'mnist_stn';
+
+/** The reference's CVAE architectures (`model.type` of its configs): the one list of their names. */
+export const ARCHITECTURES = ['mnist_fc', 'mnist_conv', 'mnist_stn'] as const;
+export type ArchitectureName = (typeof ARCHITECTURES)[number];
 
 /** A diagonal Gaussian over the flattened latent: mean and log-variance, both [batch, latentDim]. */
 export interface DiagonalGaussian {
@@ -16,7 +19,9 @@ export interface DiagonalGaussian {
   logvar: tf.Tensor2D;
 }
 
-export type OutputDistribution = 'bernoulli' | 'gaussian';
+/** `model.output_distribution`: how the generator's output is read (and its reconstruction loss). */
+export const OUTPUT_DISTRIBUTIONS = ['bernoulli', 'gaussian'] as const;
+export type OutputDistribution = (typeof OUTPUT_DISTRIBUTIONS)[number];
 
 export interface CVAE {
   /** Architecture name, e.g. `mnist_fc`. */

@@ -7,17 +7,11 @@
  * - `rts_limited`: the same with a fixed bank of k draws per training image (mnist_stn_rts_limited_1/5).
  * - `none`: x̃ = x.
  *
- * ```ts
- * const ds = pertset.data.loadDataset('mnist', { split: 'train', padding: 7 });
- * const p = pertset.perturbations.createPerturbation({ type: 'rts' });
- * for (const batch of pertset.perturbations.pairTensorBatches(ds, p, { batchSize: 128, seed: 1, epoch: 0 })) {
- *   // batch.x, batch.xPerturbed: tf.Tensor4D [B, 42, 42, 1]; dispose after use
- * }
- * ```
+ * Pairs of a dataset and a perturbation, batch by batch: `pertset.pairs.createPairSource`.
  */
 export type { Perturbation, Shape4 } from './types';
 export { LinfPerturbation, type LinfOptions } from './linf';
-export { RtsPerturbation, affineNearest, padCrop, type RtsOptions, type RtsParams } from './rts';
+export { RtsPerturbation, type RtsOptions, type RtsParams } from './rts';
 export { LimitedRtsPerturbation, type LimitedRtsOptions } from './rts-limited';
 export { IdentityPerturbation } from './none';
 export {
@@ -26,9 +20,8 @@ export {
   referencePerturbations,
   REFERENCE_PERTURBATIONS,
   PERTURBATION_TYPES,
+  REFERENCE_PERTURBATION_TYPES,
   type PerturbationConfig,
   type PerturbationType,
   type ReferencePerturbationSpec,
 } from './registry';
-export { pairBatches, pairBatch, perturbBatch, batchRng, type PairBatch, type PairBatchOptions } from './pairs';
-export { pairTensorBatches, pairBatchToTensors, perturbTensor, type PairTensorBatch } from './tensors';

@@ -26,8 +26,15 @@ export type PerturbationConfig =
   | ({ type: 'rts_limited'; k: number; bankSeed?: number } & RtsFields)
   | { type: 'none' };
 
+/** What `createPerturbation` accepts: the reference's concrete types plus `linf` (alias) and `rts_limited`. */
 export const PERTURBATION_TYPES = ['linfinity', 'linf', 'rts', 'rts_limited', 'none'] as const;
 export type PerturbationType = (typeof PERTURBATION_TYPES)[number];
+
+/**
+ * `perturbation.train_type` / `test_type` as the reference's configs name them; `dataloader`
+ * means the pairs come with the data (the limited RTS bank).
+ */
+export const REFERENCE_PERTURBATION_TYPES = ['linfinity', 'rts', 'dataloader', 'none'] as const satisfies ReadonlyArray<PerturbationType | 'dataloader'>;
 
 function rtsOptions(c: RtsFields) {
   return { angle: c.angle, scale: c.scale, cropSize: c.cropSize ?? c.crop_sz, padding: c.padding };

@@ -16,5 +16,4 @@ export {
 } from './checkpoint';
 export { readRunRecord, writeRunRecord, type RunRecord, type RunStatus } from './run-record';
 export { openRun, RADIUS_FILE, EVAL_FILE, type OpenedRun } from './open-run';
-export { lockRunDir, LOCK_FILE, type RunLock, type LockHolder } from './lock';
-export { resumeDataset } from './resume';
+export { lockRunDir, type RunLock, type LockHolder } from './lock';

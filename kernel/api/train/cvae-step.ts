@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { klDiagonalGaussian, reconstructionFromLogits } from '../models/losses';
 import type { CVAE } from '../models/types';
-import type { PairBatch } from './pairs';
+import type { PairBatch } from '../pairs/source';
 
 /** Per-example reconstruction and KL of a batch ([batch] each); call inside `tf.tidy`. */
 export function cvaeLossTerms(model: CVAE, b: PairBatch, noiseSeed: number, training: boolean): { recon: tf.Tensor1D; kl: tf.Tensor1D } {

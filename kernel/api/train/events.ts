@@ -2,6 +2,8 @@
  * What a training loop reports while it runs. The CLI turns these into a progress bar; the
  * notebook display turns them into a live progress line and a live loss chart.
  */
+import type { Callback } from '../callbacks';
+
 export interface TrainProgress {
   /** 0-based epoch and step within the epoch; `globalStep` counts every optimiser step ever taken (survives resume). */
   epoch: number;
@@ -30,5 +32,8 @@ export interface EpochSummary {
   seconds: number;
 }
 
-export type ProgressCallback = (p: TrainProgress) => void;
-export type EpochCallback = (e: EpochSummary) => void;
+/** `Trainer.run({ callbacks })`: after every optimiser step and after every epoch (validation included). */
+export interface TrainCallbacks {
+  onBatchEnd?: Callback<TrainProgress>;
+  onEpochEnd?: Callback<EpochSummary>;
+}

@@ -7,8 +7,8 @@ import { loadConfig } from '../config/load';
 import { fromReferenceConfig } from '../config/from-reference';
 import type { ConfigOverrides, PertsetConfig } from '../config/types';
 import type { AtomicWriteHooks } from '../runs/atomic-dir';
-import type { TrainingData } from './config-data';
-import type { EpochCallback, EpochSummary, ProgressCallback } from './events';
+import type { TrainingData } from '../pairs/config-pairs';
+import type { EpochSummary, TrainCallbacks } from './events';
 
 export interface TrainerOptions extends ConfigOverrides {
   /** Compute backend (default `PERTSET_BACKEND` or auto). */
@@ -36,8 +36,8 @@ export interface RunOptions {
   steps?: number;
   /** Aborting stops like an interrupt (checkpoint saved, `InterruptedError`). */
   signal?: AbortSignal;
-  onProgress?: ProgressCallback;
-  onEpoch?: EpochCallback;
+  /** Progress hooks: `onBatchEnd` after every step, `onEpochEnd` after every epoch. */
+  callbacks?: TrainCallbacks;
 }
 
 export interface TrainResult {

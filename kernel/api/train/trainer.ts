@@ -6,7 +6,7 @@
  * ones every `checkpoint_interval` epochs.
  *
  * Usable from a notebook: `const t = await Trainer.create('mnist_fc_linf', {epochs: 1, limit: 2000});
- * await t.run({onProgress})`. An interrupt (kernel SIGINT → `requestInterrupt()`) stops between
+ * await t.run({ callbacks: { onBatchEnd } })`. An interrupt (kernel SIGINT → `requestInterrupt()`) stops between
  * two steps, saves "latest" and throws `InterruptedError`; the trainer stays consistent and
  * `run()` continues where it stopped. A new Trainer on the same run directory resumes from "latest".
  *
@@ -29,13 +29,13 @@ import { lockRunDir, type RunLock } from '../runs/lock';
 import { resumableState, resumeDataset } from '../runs/resume';
 import type { RunRecord, RunStatus } from '../runs/run-record';
 import { CheckpointPolicy, type TrainerState } from './checkpoint-policy';
-import { recordedData, trainingData, type TrainingData } from './config-data';
+import { recordedData, trainingData, type TrainingData } from '../pairs/config-pairs';
 import { cvaeGradients } from './cvae-step';
 import { DEFAULT_DIVERGENCE_FACTOR, DivergenceMonitor } from './divergence';
-import type { EpochCallback, EpochSummary, TrainProgress } from './events';
+import type { EpochSummary, TrainCallbacks, TrainProgress } from './events';
 import { resolveTrainerConfig, type LossMeans, type RunOptions, type TrainerOptions, type TrainResult } from './options';
 import { createAdam, type TrainingOptimizer } from './optimizer';
-import type { PairBatch } from './pairs';
+import type { PairBatch } from '../pairs/source';
 import { RunStatusWriter } from './run-status';
 import { validationLoss } from './validation';
 
@@ -195,11 +195,11 @@ export class Trainer {
             stepsPerSecond: recent.length > 1 && span > 0 ? (recent.length - 1) / span : 0,
             elapsed: (now - started) / 1000,
           };
-          options.onProgress?.(progress);
+          await options.callbacks?.onBatchEnd?.(progress);
           if (this.checkpoints.dueMidEpoch(this.global, this.stepIndex >= stepsPerEpoch)) await this.saveLatest();
         }
         await this.checkStop(options.signal);
-        await this.endEpoch(options.onEpoch);
+        await this.endEpoch(options.callbacks);
       }
       if (this.epochIndex >= totalEpochs) {
         this.finishedFlag = true;
@@ -265,7 +265,7 @@ export class Trainer {
     return { loss: step.loss, kl: step.kl, recon: step.recon };
   }
 
-  private async endEpoch(onEpoch?: EpochCallback): Promise<void> {
+  private async endEpoch(callbacks?: TrainCallbacks): Promise<void> {
     const s = this.epochSums;
     const train = { loss: s.loss / Math.max(1, s.count), kl: s.kl / Math.max(1, s.count), recon: s.recon / Math.max(1, s.count) };
     const t0 = Date.now();
@@ -281,7 +281,7 @@ export class Trainer {
       await this.checkpoints.afterEpoch(this.model, this.stateJson(), this.optimizer, this.epochIndex, improved);
       this.setStatus('running');
     }
-    onEpoch?.(summary);
+    await callbacks?.onEpochEnd?.(summary);
   }
 
   private stateJson(): TrainerState {

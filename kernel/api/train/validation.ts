@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { betaAt } from '../config/schedules';
 import type { PertsetConfig } from '../config/types';
 import type { CVAE } from '../models/types';
-import type { PairSource } from './pairs';
+import type { PairSource } from '../pairs/source';
 import { cvaeLossTerms } from './cvae-step';
 import type { LossMeans } from './options';
 

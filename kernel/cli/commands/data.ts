@@ -66,8 +66,7 @@ async function download(argv: string[]): Promise<number> {
       cache: values.cache as string | undefined,
       mirrors: values.mirror as string[] | undefined,
       force: values.force === true,
-      onProgress: reporter.onProgress,
-      onLog: reporter.onLog,
+      callbacks: { onProgress: reporter.onProgress, onLog: reporter.onLog },
     });
     reporter.stop();
     for (const f of files) console.log(`${f.name}: ${f.path} (sha256 ${f.sha256}, ${f.from === 'cached' ? 'already present' : `from ${f.from}`})`);

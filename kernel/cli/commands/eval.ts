@@ -20,7 +20,8 @@ reconstruction, and the identity baseline d(x, x~), as per-pixel BCE (bernoulli)
   --radius R    the set's radius (default: DIR/radius.json from \`pertset radius\`, else the config's ae.max_dist)
   --limit N     evaluate on the first N test images (default: all 10000)
   --json        print one JSON object: {encoderAE, pgdAE, expectedAE, overAE, kl, recon,
-                identityError, radius, n, dataset, ...}
+                identityError, entropyFloor, mse: {encoderAE, pgdAE, expectedAE, identityError},
+                radius, n, dataset, ...}
   --no-oae      skip the over-approximation error (reported as 0, as the released reference code)
   --reference-renorm  project like the reference code (torch renorm(2, 1, R): per latent coordinate
                 across the batch) instead of onto the per-example ball ||u|| <= R
@@ -58,14 +59,13 @@ export const command: Command = {
         return await interruptible('stopping the evaluation', () => evaluateRun(runDir, {
           radius,
           limit: intOption('eval', 'limit', values.limit as string | undefined, 1),
-          steps: intOption('eval', 'steps', values.steps as string | undefined, 0),
+          attack: { steps: intOption('eval', 'steps', values.steps as string | undefined, 0), keepBest: values['final-iterate'] !== true },
           samples: intOption('eval', 'samples', values.samples as string | undefined, 1),
-          overApproximation: values['no-oae'] !== true,
+          overApproximation: values['no-oae'] === true ? false : undefined,
           projection: values['reference-renorm'] === true ? 'reference-renorm' : 'ball',
-          keepBest: values['final-iterate'] !== true,
           dataDir: values.data as string | undefined,
           checkpoint,
-          onProgress: (p) => {
+          callbacks: { onBatchEnd: (p) => {
             progress ??= createProgress({
               total: p.total,
               stream: json ? 'stderr' : 'stdout',
@@ -73,7 +73,7 @@ export const command: Command = {
               line: (v, t) => `eval: ${v}/${t} pairs`,
             });
             progress.update(p.examples, { batch: `${p.batch}/${p.batches}` });
-          },
+          } },
         }));
       } finally {
         (progress as ReturnType<typeof createProgress> | null)?.stop();
@@ -93,7 +93,8 @@ export const command: Command = {
     console.log(`data:   ${result.n} test pairs — ${ds.images?.source?.description ?? ''}`);
     console.log(`radius: ${result.radius} (${result.radiusSource === 'option' ? '--radius' : result.radiusSource === 'calibrated' ? 'radius.json' : 'config ae.max_dist'})`);
     console.log(`encoder AE ${f(result.encoderAE)}   PGD AE ${f(result.pgdAE)}   expected AE ${f(result.expectedAE)}   over AE ${f(result.overAE)}`);
-    console.log(`KL ${f(result.kl)}   recon ${f(result.recon)}   identity d(x, x~) ${f(result.identityError)}`);
+    console.log(`KL ${f(result.kl)}   recon ${f(result.recon)}   identity d(x, x~) ${f(result.identityError)}   entropy floor H(x~) ${f(result.entropyFloor)}`);
+    console.log(`per-pixel MSE: encoder AE ${f(result.mse.encoderAE)}   PGD AE ${f(result.mse.pgdAE)}   expected AE ${f(result.mse.expectedAE)}   identity ${f(result.mse.identityError)}`);
     if (unsaved) throw unsaved;
     console.log(`saved to ${runDir}/eval.json`);
     return 0;

@@ -49,7 +49,7 @@ export const command: Command = {
           passes,
           dataDir: values.data as string | undefined,
           checkpoint,
-          onProgress: (p) => {
+          callbacks: { onBatchEnd: (p) => {
             progress ??= createProgress({
               total: p.passes * p.batches,
               stream: json ? 'stderr' : 'stdout',
@@ -57,7 +57,7 @@ export const command: Command = {
               line: (v, t, f) => `latent norms: batch ${v}/${t} (pass ${f.pass})`,
             });
             progress.update(p.pass * p.batches + p.batch, { pass: `${p.pass + 1}/${p.passes}` });
-          },
+          } },
         }));
       } catch (e) {
         if (e instanceof InterruptedError) throw new InterruptedError('radius calibration interrupted; nothing was saved');

@@ -95,8 +95,8 @@ export const command: Command = {
         line: (v, t, f) => `step ${v}/${t} epoch ${f.epoch} loss ${f.loss} KL ${f.kl} recon ${f.recon} lr ${f.lr} beta ${f.beta} ${f.rate} steps/s`,
       });
       try {
-        const result = await interruptible('stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)', () => trainer.run({
-          onProgress: (p) =>
+        const result = await interruptible('stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)', () => trainer.run({ callbacks: {
+          onBatchEnd: (p) =>
             progress.update(p.globalStep, {
               epoch: `${p.epoch + 1}/${p.epochs}`,
               loss: fmt(p.loss),
@@ -106,13 +106,13 @@ export const command: Command = {
               beta: fmt(p.beta, 3),
               rate: p.stepsPerSecond.toFixed(2),
             }),
-          onEpoch: (e) =>
+          onEpochEnd: (e) =>
             progress.log(
               `epoch ${e.epoch + 1}: train loss ${fmt(e.train.loss)} (KL ${fmt(e.train.kl)}, recon ${fmt(e.train.recon)})` +
                 (e.validation ? ` | validation loss ${fmt(e.validation.loss)} (KL ${fmt(e.validation.kl)}, recon ${fmt(e.validation.recon)})` : '') +
                 ` | ${e.seconds.toFixed(1)} s`,
             ),
-        }));
+        } }));
         progress.stop();
         console.log(`done: ${result.globalStep} steps; checkpoints in ${trainer.latestCheckpoint} (best: ${trainer.bestCheckpoint})`);
         console.log(`next: pertset radius --run ${trainer.runDir} && pertset eval --run ${trainer.runDir}`);

@@ -12,7 +12,7 @@ import {
   piecewiseLinear,
 } from '../../../kernel/api/config';
 import { ConfigError } from '../../../kernel/api/errors';
-import { radiusPairs, trainingData } from '../../../kernel/api/train/config-data';
+import { radiusPairs, trainingData } from '../../../kernel/api/pairs/config-pairs';
 
 const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-12, `${a} != ${b}`);
 

@@ -79,8 +79,10 @@ test('a 404 mirror is skipped, the next one serves, sha256 is verified and the c
   const files = await downloadMnist({
     cache,
     mirrors: [`${base}/missing/`, `${base}/good`],
-    onLog: (l) => lines.push(l),
-    onProgress: () => progressEvents++,
+    callbacks: {
+      onLog: (l) => lines.push(l),
+      onProgress: () => progressEvents++,
+    },
   });
   assert.deepEqual(files.map((f) => f.from), Array(4).fill(`${base}/good/`));
   assert.ok(requests.includes('/missing/train-images-idx3-ubyte.gz') && requests.includes('/good/train-images-idx3-ubyte.gz'));

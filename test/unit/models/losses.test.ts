@@ -2,9 +2,8 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../kernel/api/backend';
-import {
-  klDiagonalGaussian, reconstructionFromLogits, reconstructionFromProbabilities, scaledTanh,
-} from '../../../kernel/api/models';
+import { klDiagonalGaussian, reconstructionFromLogits, reconstructionFromProbabilities } from '../../../kernel/api/models';
+import { scaledTanh } from '../../../kernel/api/models/scaled-tanh';
 
 function close(a: number, b: number, rel = 1e-5, what = ''): void {
   assert.ok(Math.abs(a - b) <= rel * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);

@@ -42,9 +42,10 @@ test('the README API example type-checks and runs', () => {
     encoding: 'utf8', cwd: dir, env: { ...process.env, PERTSET_BACKEND: 'wasm' }, timeout: 300_000,
   });
   assert.equal(r.status, 0, `example failed:\n${r.stderr}`);
-  for (const key of ['encoderAE', 'pgdAE', 'expectedAE', 'overAE', 'kl', 'recon', 'identityError', 'radius']) {
+  for (const key of ['encoderAE', 'pgdAE', 'expectedAE', 'overAE', 'kl', 'recon', 'identityError', 'entropyFloor', 'radius']) {
     assert.match(r.stdout, new RegExp(`${key}: [0-9.]+`), `report prints ${key}`);
   }
+  assert.match(r.stdout, /mse: \{\s*encoderAE: [0-9.]+/, 'report prints the MSE block');
   assert.match(r.stdout, /SHAPE \[8,28,28,1\]/);
   fs.rmSync(dir, { recursive: true, force: true });
 });

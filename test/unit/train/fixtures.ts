@@ -9,7 +9,7 @@ import { fromReferenceConfig } from '../../../kernel/api/config';
 import type { PertsetConfig } from '../../../kernel/api/config';
 import { LinfPerturbation } from '../../../kernel/api/perturbations';
 import { createRng } from '../../../kernel/api/random';
-import { createPairSource, type ImageCollection, type PairSource, type TrainingData } from '../../../kernel/api/train';
+import { createPairSource, type ImageCollection, type PairSource, type TrainingData } from '../../../kernel/api/pairs';
 
 /** `n` 28×28 images with a few bright pixels each (deterministic). */
 export function syntheticImages(n: number, seed = 7, side = 28): ImageCollection {
@@ -35,12 +35,7 @@ export function syntheticImages(n: number, seed = 7, side = 28): ImageCollection
 const linf = new LinfPerturbation({ epsilon: 0.3, min: 0, max: 1 });
 
 export function syntheticPairs(n: number, stream: string, shuffle: boolean, seed = 1): PairSource {
-  return createPairSource(syntheticImages(n, stream === 'train' ? 7 : 8), (x, shape, rng) => linf.perturbBatch(x, shape, rng), {
-    seed,
-    shuffle,
-    stream,
-    perturbation: linf.describe(),
-  });
+  return createPairSource(syntheticImages(n, stream === 'train' ? 7 : 8), linf, { seed, shuffle, stream });
 }
 
 export function syntheticData(nTrain = 48, nVal = 16): TrainingData {

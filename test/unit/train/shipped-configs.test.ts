@@ -27,7 +27,7 @@ for (const name of ['mnist_fc_linf', 'mnist_conv_linf', 'mnist_stn_rts', 'mnist_
     assert.equal(train.perturbation.type, name.includes('limited') ? 'rts_limited' : name.includes('rts') ? 'rts' : 'linfinity');
     // Batches of 128 over 16 images: one step, no validation pass.
     const losses: number[] = [];
-    await t.run({ steps: 1, onProgress: (p) => losses.push(p.loss) });
+    await t.run({ steps: 1, callbacks: { onBatchEnd: (p) => { losses.push(p.loss); } } });
     assert.equal(t.globalStep, 1);
     assert.ok(losses.every((l) => Number.isFinite(l) && l > 0), `losses ${losses}`);
     t.dispose();

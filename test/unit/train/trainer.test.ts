@@ -7,8 +7,10 @@ import { initBackend } from '../../../kernel/api/backend';
 import { DivergenceError, InterruptedError } from '../../../kernel/api/errors';
 import { clearInterrupt, requestInterrupt } from '../../../kernel/api/interrupt';
 import { readRunRecord, readTrainerState } from '../../../kernel/api/runs';
-import { Trainer, type TrainingData } from '../../../kernel/api/train';
-import { smallConfig, syntheticData, syntheticPairs, tmpDir } from './fixtures';
+import { createPairSource, type TrainingData } from '../../../kernel/api/pairs';
+import type { Perturbation } from '../../../kernel/api/perturbations';
+import { Trainer } from '../../../kernel/api/train';
+import { smallConfig, syntheticData, syntheticImages, syntheticPairs, tmpDir } from './fixtures';
 
 function weights(t: Trainer): Map<string, Float32Array> {
   return new Map([...t.model.variables].map(([n, v]) => [n, v.dataSync() as Float32Array]));
@@ -42,7 +44,7 @@ test('trains two epochs: steps, history, checkpoints in tfjs format, run record'
   const seen: number[] = [];
   await t.run({ steps: 1 });
   const tensors = tf.memory().numTensors;
-  const res = await t.run({ onProgress: (p) => seen.push(p.globalStep) });
+  const res = await t.run({ callbacks: { onBatchEnd: (p) => { seen.push(p.globalStep); } } });
   assert.equal(tf.memory().numTensors, tensors, 'no tensors leaked by training steps, validation and checkpoints');
   assert.equal(res.status, 'finished');
   assert.equal(t.stepsPerEpoch, 3);
@@ -102,7 +104,7 @@ test('interrupt between steps saves, keeps the trainer consistent, and run() con
   const t = await Trainer.create(smallConfig(dir), { data: syntheticData() });
   clearInterrupt();
   await assert.rejects(
-    t.run({ onProgress: (p) => p.globalStep === 2 && requestInterrupt() }),
+    t.run({ callbacks: { onBatchEnd: (p) => { if (p.globalStep === 2) requestInterrupt(); } } }),
     (e: unknown) => e instanceof InterruptedError && /global step 2/.test((e as Error).message) && /checkpoint saved/.test((e as Error).message),
   );
   assert.equal(t.globalStep, 2);
@@ -117,7 +119,7 @@ test('interrupt between steps saves, keeps the trainer consistent, and run() con
 test('an AbortSignal stops training like an interrupt', async () => {
   const t = await Trainer.create(smallConfig(tmpDir('abort')), { data: syntheticData(), persist: false });
   const ac = new AbortController();
-  await assert.rejects(t.run({ signal: ac.signal, onProgress: (p) => p.globalStep === 1 && ac.abort() }), InterruptedError);
+  await assert.rejects(t.run({ signal: ac.signal, callbacks: { onBatchEnd: (p) => { if (p.globalStep === 1) ac.abort(); } } }), InterruptedError);
   assert.equal(t.globalStep, 1);
   t.dispose();
 });
@@ -146,20 +148,19 @@ test('a huge learning rate is detected as divergence; the last good checkpoint i
 });
 
 test('NaN in the data stops training with a DivergenceError naming the NaN; weights stay finite', async () => {
-  const good = syntheticData();
-  const poisoned: TrainingData = {
-    val: good.val,
-    train: {
-      ...good.train,
-      describe: () => good.train.describe(),
-      batchCount: (bs) => good.train.batchCount(bs),
-      batch(epoch, index, bs) {
-        const b = good.train.batch(epoch, index, bs);
-        if (epoch === 0 && index === 1) b.xPerturbed[5] = NaN;
-        return b;
-      },
+  // A perturbation that puts a NaN into the second batch it makes (the trainer's batch 1 of epoch 0).
+  let calls = 0;
+  const poisoning: Perturbation = {
+    type: 'poisoning',
+    describe: () => ({ type: 'poisoning' }),
+    outputShape: (shape) => shape,
+    perturbBatch(x) {
+      const out = x.slice();
+      if (++calls === 2) out[5] = NaN;
+      return out;
     },
   };
+  const poisoned: TrainingData = { val: syntheticData().val, train: createPairSource(syntheticImages(48), poisoning, { seed: 1 }) };
   const t = await Trainer.create(smallConfig(tmpDir('nan')), { data: poisoned, persist: false });
   await assert.rejects(t.run(), (e: unknown) => e instanceof DivergenceError && /NaN/.test((e as Error).message));
   assert.equal(t.globalStep, 1);

@@ -10,18 +10,16 @@ import * as os from 'os';
 import * as path from 'path';
 import type { PertsetConfig } from '../config/types';
 import { loadDataset, resolveDatasetName } from '../data/load';
-import type { DatasetName } from '../data/dataset';
 import type { RecordedData } from '../data/locate';
-import { perturbationsForConfig } from '../perturbations';
-import type { Perturbation } from '../perturbations/types';
-import { createPairSource, type PairSource, type PerturbFn } from './pairs';
+import { perturbationsForConfig } from '../perturbations/registry';
+import { createPairSource, type PairSource } from './source';
 
 export interface DataOptions {
   /** Explicit data folder (must hold the files). Default: `dataset.data_path` when that folder exists, else discovery. */
   dataDir?: string;
   /** Keep the first N images of the split. */
   limit?: number;
-  /** Seed of shuffling and perturbations (default: the config's). */
+  /** Seed of the shuffle and the perturbations (default: the config's `seed`). */
   seed?: number;
   /** Reopening a run: read exactly the dataset it recorded (see `recordedData`); `dataDir` is then the only place looked in. */
   recorded?: RecordedData;
@@ -32,9 +30,6 @@ export interface TrainingData {
   val: PairSource;
 }
 
-function datasetName(config: PertsetConfig): DatasetName {
-  return config.dataset.type === 'fashion_mnist' ? 'fashion-mnist' : 'mnist';
-}
 
 function expandHome(p: string): string {
   return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p;
@@ -47,12 +42,8 @@ export function dataDirFor(config: PertsetConfig, explicit?: string): string | u
   return hint && fs.existsSync(hint) ? hint : undefined;
 }
 
-function asPerturbFn(p: Perturbation): PerturbFn {
-  return (x, shape, rng, src) => p.perturbBatch(x, shape, rng, src);
-}
-
 function load(config: PertsetConfig, split: 'train' | 'val' | 'test', options: DataOptions) {
-  return loadDataset(options.recorded?.name ?? datasetName(config), {
+  return loadDataset(options.recorded?.name ?? resolveDatasetName(config.dataset.type), {
     split,
     dir: options.recorded ? options.dataDir : dataDirFor(config, options.dataDir),
     expect: options.recorded,
@@ -69,8 +60,8 @@ export function trainingData(config: PertsetConfig, options: DataOptions = {}): 
   const train = load(config, 'train', { ...options, limit });
   const val = load(config, 'val', { ...options, limit: config.dataset.validationLimit ?? undefined });
   return {
-    train: createPairSource(train, asPerturbFn(p.train), { seed, shuffle: true, stream: 'train', perturbation: p.train.describe() }),
-    val: createPairSource(val, asPerturbFn(p.train), { seed, shuffle: false, stream: 'val', perturbation: p.train.describe() }),
+    train: createPairSource(train, p.train, { seed, shuffle: true, stream: 'train' }),
+    val: createPairSource(val, p.train, { seed, shuffle: false, stream: 'val' }),
   };
 }
 
@@ -78,14 +69,14 @@ export function trainingData(config: PertsetConfig, options: DataOptions = {}): 
 export function radiusPairs(config: PertsetConfig, options: DataOptions = {}): PairSource {
   const p = perturbationsForConfig(config);
   const val = load(config, 'val', { ...options, limit: options.limit ?? config.dataset.validationLimit ?? undefined });
-  return createPairSource(val, asPerturbFn(p.test), { seed: options.seed ?? config.seed, shuffle: false, stream: 'radius', perturbation: p.test.describe() });
+  return createPairSource(val, p.test, { seed: options.seed ?? config.seed, shuffle: false, stream: 'radius' });
 }
 
 /** Held-out test pairs (test file, test perturbation, file order). */
 export function testPairs(config: PertsetConfig, options: DataOptions = {}): PairSource {
   const p = perturbationsForConfig(config);
   const test = load(config, 'test', options);
-  return createPairSource(test, asPerturbFn(p.test), { seed: options.seed ?? config.seed, shuffle: false, stream: 'test', perturbation: p.test.describe() });
+  return createPairSource(test, p.test, { seed: options.seed ?? config.seed, shuffle: false, stream: 'test' });
 }
 
 /**
@@ -96,7 +87,7 @@ export function testPairs(config: PertsetConfig, options: DataOptions = {}): Pai
  */
 export function recordedData(config: PertsetConfig, dataset: { train?: unknown } | null | undefined): RecordedData {
   const images = (dataset?.train as { images?: { name?: string; source?: { origin?: string; dir?: string; sha256?: Record<string, string> } } } | null)?.images;
-  if (!images?.name) return { name: datasetName(config) };
+  if (!images?.name) return { name: resolveDatasetName(config.dataset.type) };
   const source = images.source;
   const name = images.name === 'embedded' || source?.origin === 'embedded' ? 'embedded' : resolveDatasetName(images.name);
   return { name, dir: name === 'embedded' ? undefined : source?.dir, sha256: source?.sha256 };
