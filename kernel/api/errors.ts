@@ -28,3 +28,20 @@ export class ArgumentError extends PertsetError {}
 
 /** Long work was stopped by the user (SIGINT in the kernel, Ctrl-C on the CLI). */
 export class InterruptedError extends PertsetError {}
+
+/**
+ * Writing to disk failed for lack of space, a read-only file system or permissions. `path` is
+ * the file or folder that could not be written, `code` the system error (`ENOSPC`, `EROFS`, ...).
+ */
+export class StorageError extends PertsetError {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly path: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Another process is using the run folder (its lock is held). */
+export class RunLockedError extends PertsetError {}

@@ -16,9 +16,10 @@ export type SplitName = (typeof SPLIT_NAMES)[number];
 
 /**
  * How the files were found: explicit path, `PERTSET_DATA`, the per-user cache, a system-wide
- * install (Debian's `dataset-fashion-mnist`), or the package's embedded subset.
+ * install (Debian's `dataset-fashion-mnist`), the package's embedded subset, or (reopening a
+ * run) the folder the run recorded.
  */
-export type DataOrigin = 'explicit' | 'env' | 'cache' | 'system' | 'embedded';
+export type DataOrigin = 'explicit' | 'env' | 'cache' | 'system' | 'embedded' | 'recorded';
 
 /** Where a dataset's bytes came from; plain JSON. */
 export interface DatasetSource {
@@ -27,6 +28,11 @@ export interface DatasetSource {
   dir: string;
   /** The files read, in order. */
   files: string[];
+  /**
+   * sha256 of the decompressed bytes of every file of the dataset (training and test files), by
+   * file name without `.gz`: the identity a reopened run checks.
+   */
+  sha256?: Record<string, string>;
   /** One human-readable line, e.g. `MNIST from /data/mnist (PERTSET_DATA)`. */
   description: string;
 }

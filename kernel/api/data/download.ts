@@ -4,12 +4,14 @@
  * between them, while the raw bytes are LeCun's originals). Files are written to a temporary
  * name and renamed, so an interrupted download never leaves a half file that looks complete.
  */
-import { createHash, randomBytes } from 'crypto';
+import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DataFormatError, PertsetError } from '../errors';
-import { isGzip, maybeGunzip } from './file-bytes';
+import { isGzip, maybeGunzip, sha256Hex } from './file-bytes';
 import { cacheDir, findFile } from './locate';
+
+export { sha256Hex };
 
 /** Mirrors tried in order: the S3 bucket torchvision uses, then Google's CVDF copy. */
 export const MNIST_MIRRORS: readonly string[] = [
@@ -63,10 +65,6 @@ export interface DownloadedFile {
   sha256: string;
   /** The mirror it came from, or `cached` when a verified copy was already there. */
   from: string;
-}
-
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** Mirror list from options, then `PERTSET_MNIST_MIRROR`, then the defaults. */

@@ -8,6 +8,7 @@ import { readCifarBinary, CIFAR_CHANNELS, CIFAR_SIDE } from './cifar-binary';
 import { DATASETS, type DatasetSpec } from './catalog';
 import { DATASET_NAMES, ImageDataset, SPLIT_NAMES, type DatasetName, type DatasetSource, type SplitName } from './dataset';
 import { EMBEDDED_TEST_COUNT, EMBEDDED_TRAIN_COUNT } from './embedded';
+import { contentSha256 } from './file-bytes';
 import { readIdxImagesAndLabels } from './idx';
 import { locateDataset, type LocatedDataset, type LocateOptions } from './locate';
 import { torchRandomSplit } from './torch-split';
@@ -50,14 +51,24 @@ function readFiles(spec: DatasetSpec, located: LocatedDataset, part: 'train' | '
   return { images, labels, height: CIFAR_SIDE, width: CIFAR_SIDE, channels: CIFAR_CHANNELS, files };
 }
 
-const ORIGIN_LABEL = { explicit: 'explicit path', env: 'PERTSET_DATA', cache: 'cache', system: 'system-wide install', embedded: 'embedded' } as const;
+const ORIGIN_LABEL = {
+  explicit: 'explicit path',
+  env: 'PERTSET_DATA',
+  cache: 'cache',
+  system: 'system-wide install',
+  embedded: 'embedded',
+  recorded: 'the run\'s recorded folder',
+} as const;
 
 function describeSource(spec: DatasetSpec, located: LocatedDataset, files: string[]): DatasetSource {
   const description =
     located.origin === 'embedded'
       ? `embedded Fashion-MNIST subset (first ${EMBEDDED_TRAIN_COUNT} train + first ${EMBEDDED_TEST_COUNT} test images of the official files, MIT) from ${located.dir}`
       : `${spec.title} from ${located.dir} (${ORIGIN_LABEL[located.origin]})`;
-  return { origin: located.origin, dir: located.dir, files: files.map((f) => path.resolve(f)), description };
+  // Every file of the dataset, not only this split's: a run records its training split, and
+  // evaluating it later checks the test files against the same record.
+  const sha256 = Object.fromEntries(Object.entries(located.files).map(([name, file]) => [name, contentSha256(file)]));
+  return { origin: located.origin, dir: located.dir, files: files.map((f) => path.resolve(f)), sha256, description };
 }
 
 /** `dataset.type` of the reference's configs (MNIST family only) and the dataset each reads. */
@@ -92,7 +103,7 @@ export function resolveDatasetName(name: string): DatasetName {
  * make that an error.
  */
 export function loadDataset(datasetName: DatasetName | string, options: LoadOptions = {}): ImageDataset {
-  const name = resolveDatasetName(datasetName);
+  const name = options.expect ? options.expect.name : resolveDatasetName(datasetName);
   const split = options.split ?? 'train';
   if (!SPLIT_NAMES.includes(split)) throw new ArgumentError(`unknown split "${split}"; expected one of ${SPLIT_NAMES.join(', ')}`);
   if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {

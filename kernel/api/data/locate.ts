@@ -4,6 +4,11 @@
  * system-wide install (Fashion-MNIST: Debian's `/usr/share/datasets/fashion-mnist`), then — for
  * MNIST-like names — the Fashion-MNIST subset embedded in the package, so that a fresh clone works
  * offline. An explicit folder that lacks the files is an error rather than a silent fallback.
+ *
+ * Reopening a run (`expect`) is stricter: only the dataset the run recorded is accepted — its
+ * recorded folder first, then the same places — and only with the recorded sha256 of every
+ * file; never the embedded fallback. Otherwise the error names the dataset, its checksums and
+ * every place looked in.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -12,6 +17,16 @@ import { DataFormatError } from '../errors';
 import { DATASETS, type DatasetSpec } from './catalog';
 import type { DataOrigin, DatasetName } from './dataset';
 import { embeddedDir } from './embedded';
+import { contentSha256 } from './file-bytes';
+
+/** The dataset a run recorded, which every command reopening the run must read. */
+export interface RecordedData {
+  name: DatasetName;
+  /** The folder the run read it from (looked in first). */
+  dir?: string;
+  /** sha256 of the decompressed files by name; absent in runs recorded before checksums were kept. */
+  sha256?: Record<string, string>;
+}
 
 export interface LocateOptions {
   /** A folder holding the files, or a data root with a sub-folder per dataset (`mnist/`, `cifar10/`, ...). */
@@ -22,6 +37,8 @@ export interface LocateOptions {
   env?: NodeJS.ProcessEnv;
   /** Look in system-wide install folders (Debian packages). Default true. */
   system?: boolean;
+  /** Accept only this recorded dataset (reopening a run); `dir`, when given, is the only place looked in. */
+  expect?: RecordedData;
 }
 
 export interface LocatedDataset {
@@ -80,7 +97,55 @@ function candidates(spec: DatasetSpec, root: string, includeRoot: boolean): stri
   return includeRoot ? [root, ...dirs] : dirs;
 }
 
+const short = (sha: string) => `${sha.slice(0, 12)}…`;
+
+/** Why `files` are not the recorded ones, or undefined when every checksum matches. */
+function differsFrom(files: Record<string, string>, sha256: Record<string, string> | undefined): string | undefined {
+  if (!sha256) return undefined;
+  const names = new Set([...Object.keys(files), ...Object.keys(sha256)]);
+  for (const name of names) {
+    if (!files[name]) return `no ${name}[.gz]`;
+    if (!sha256[name]) return `${files[name]} is not part of the recorded dataset`;
+    const got = contentSha256(files[name]);
+    if (got !== sha256[name]) return `${files[name]} has sha256 ${short(got)}, the run recorded ${short(sha256[name])}`;
+  }
+  return undefined;
+}
+
+function locateRecorded(expect: RecordedData, options: LocateOptions): LocatedDataset {
+  const spec = DATASETS[expect.name];
+  if (!spec) throw new DataFormatError(`the run recorded an unknown dataset "${String(expect.name)}"; expected one of ${Object.keys(DATASETS).join(', ')}`);
+  const env = options.env ?? process.env;
+  const places: Array<{ origin: DataOrigin; dirs: string[] }> = [];
+  if (options.dir) places.push({ origin: 'explicit', dirs: candidates(spec, path.resolve(options.dir), true) });
+  else if (expect.name === 'embedded') places.push({ origin: 'embedded', dirs: [embeddedDir()] });
+  else {
+    if (expect.dir) places.push({ origin: 'recorded', dirs: [expect.dir] });
+    if (env.PERTSET_DATA) places.push({ origin: 'env', dirs: candidates(spec, path.resolve(env.PERTSET_DATA), false) });
+    places.push({ origin: 'cache', dirs: candidates(spec, cacheDir(env), false) });
+    if (options.system !== false) places.push({ origin: 'system', dirs: spec.systemDirs });
+  }
+  const searched: string[] = [];
+  const seen = new Set<string>();
+  for (const { origin, dirs } of places) {
+    for (const dir of dirs) {
+      if (seen.has(dir)) continue;
+      seen.add(dir);
+      const found = filesIn(spec, dir);
+      const why = 'missing' in found ? (fs.existsSync(dir) ? found.missing : 'no such folder') : differsFrom(found.files, expect.sha256);
+      if (!why && 'files' in found) return { name: expect.name, requested: expect.name, origin, dir, files: found.files, searched };
+      searched.push(`${dir} (${origin}: ${why})`);
+    }
+  }
+  const sums = expect.sha256 ? Object.entries(expect.sha256).map(([n, h]) => `${n} ${short(h)}`).join(', ') : 'no checksums recorded';
+  throw new DataFormatError(
+    `the run's data, ${spec.title} (sha256 ${sums}${expect.dir ? `, read from ${expect.dir}` : ''}), was not found: looked in ${searched.join('; ')}. ` +
+      `A run continues only on the data it recorded; pass the folder holding these files with --data DIR`,
+  );
+}
+
 export function locateDataset(requested: DatasetName, options: LocateOptions = {}): LocatedDataset {
+  if (options.expect) return locateRecorded(options.expect, options);
   const spec = DATASETS[requested];
   if (!spec) throw new DataFormatError(`unknown dataset "${requested}"; expected one of ${Object.keys(DATASETS).join(', ')}`);
   const env = options.env ?? process.env;

@@ -5,8 +5,8 @@
  * next to the run together with the dataset used.
  */
 import * as path from 'path';
-import { ConfigError } from '../errors';
-import { dataOptionsFromRecord, radiusPairs, testPairs } from '../pairs/config-pairs';
+import { ConfigError, StorageError } from '../errors';
+import { recordedData, radiusPairs, testPairs } from '../pairs/config-pairs';
 import { openRun, EVAL_FILE, RADIUS_FILE } from '../runs/open-run';
 import { writeFileAtomic } from '../runs/atomic-dir';
 import { PerturbationSet, type Projection } from '../models/perturbation-set';
@@ -16,7 +16,7 @@ import { evaluatePerturbationSet, type EvaluationOptions, type EvaluationReport 
 export interface RunDataOptions {
   /** Use only the first N validation/test images. */
   limit?: number;
-  /** Read the data from this folder instead of where the run found it. */
+  /** Look for the run's data only in this folder (its files must still match the recorded sha256). */
   dataDir?: string;
   /** Which checkpoint (default `latest`, as the reference's eval.py). */
   checkpoint?: 'latest' | 'best';
@@ -39,17 +39,39 @@ export interface EvalResult extends EvaluationReport {
   globalStep: number;
 }
 
+/**
+ * The result was computed but `radius.json`/`eval.json` could not be written (disk full, read-only,
+ * permissions): `result` holds it, so a caller can still show it.
+ */
+export class ResultNotSavedError<T> extends StorageError {
+  constructor(
+    cause: StorageError,
+    readonly result: T,
+  ) {
+    super(`${cause.message}; the result was computed but not saved`, cause.code, cause.path);
+  }
+}
+
+function saveResult<T>(file: string, result: T): T {
+  try {
+    writeFileAtomic(file, JSON.stringify(result, null, 1));
+  } catch (e) {
+    if (e instanceof StorageError) throw new ResultNotSavedError(e, result);
+    throw e;
+  }
+  return result;
+}
+
 export async function calibrateRun(runDir: string, options: RunDataOptions & Omit<CalibrateOptions, 'batchSize'> = {}): Promise<RadiusResult> {
   const run = openRun(runDir, { checkpoint: options.checkpoint });
   try {
-    const data = { ...dataOptionsFromRecord(run.record), ...(options.dataDir ? { dataDir: options.dataDir, dataset: undefined } : {}), limit: options.limit };
+    const data = { recorded: recordedData(run.config, run.record.dataset), dataDir: options.dataDir, limit: options.limit };
     const pairs = radiusPairs(run.config, data);
     const cal = await calibrateRadius(run.model, pairs, { passes: options.passes ?? 5, batchSize: run.config.eval.batchSize, signal: options.signal, callbacks: options.callbacks });
     const { norms, ...stats } = cal;
     void norms;
     const result: RadiusResult = { ...stats, dataset: pairs.describe(), checkpoint: run.checkpointDir, globalStep: run.globalStep };
-    writeFileAtomic(path.join(run.runDir, RADIUS_FILE), JSON.stringify(result, null, 1));
-    return result;
+    return saveResult(path.join(run.runDir, RADIUS_FILE), result);
   } finally {
     run.model.dispose();
   }
@@ -84,7 +106,7 @@ export async function evaluateRun(runDir: string, options: EvaluateRunOptions = 
       throw new ConfigError(`no radius for ${runDir}: the config has no ae.max_dist and the radius was not calibrated; run \`pertset radius --run ${runDir}\` or pass --radius R`);
     }
     if (!(radius > 0) || !Number.isFinite(radius)) throw new ConfigError(`radius must be a number > 0, got ${radius}`);
-    const data = { ...dataOptionsFromRecord(run.record), ...(options.dataDir ? { dataDir: options.dataDir, dataset: undefined } : {}), limit: options.limit };
+    const data = { recorded: recordedData(run.config, run.record.dataset), dataDir: options.dataDir, limit: options.limit };
     const pairs = testPairs(run.config, data);
     const c = run.config.eval;
     const sameOver = radiusSource !== 'config';
@@ -115,8 +137,7 @@ export async function evaluateRun(runDir: string, options: EvaluateRunOptions = 
       callbacks: options.callbacks,
     });
     const result: EvalResult = { ...report, radiusSource, dataset: pairs.describe(), checkpoint: run.checkpointDir, globalStep: run.globalStep };
-    writeFileAtomic(path.join(run.runDir, EVAL_FILE), JSON.stringify(result, null, 1));
-    return result;
+    return saveResult(path.join(run.runDir, EVAL_FILE), result);
   } finally {
     run.model.dispose();
   }

@@ -3,13 +3,14 @@
  * discovery: explicit folder, PERTSET_DATA, cache, embedded subset) with its perturbations.
  * Splits as the reference: train/val from the training file (59k/1k for MNIST), test from the
  * test file; validation pairs use the training perturbation, test pairs the test perturbation.
+ * A reopened run reads the dataset it recorded (`recordedData`), never another one.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { PertsetConfig } from '../config/types';
 import { loadDataset, resolveDatasetName } from '../data/load';
-import type { DatasetName } from '../data/dataset';
+import type { RecordedData } from '../data/locate';
 import { perturbationsForConfig } from '../perturbations/registry';
 import { createPairSource, type PairSource } from './source';
 
@@ -20,8 +21,8 @@ export interface DataOptions {
   limit?: number;
   /** Seed of the shuffle and the perturbations (default: the config's `seed`). */
   seed?: number;
-  /** Read this dataset instead of the config's (e.g. `embedded` when the run trained on it). */
-  dataset?: DatasetName;
+  /** Reopening a run: read exactly the dataset it recorded (see `recordedData`); `dataDir` is then the only place looked in. */
+  recorded?: RecordedData;
 }
 
 export interface TrainingData {
@@ -42,9 +43,10 @@ export function dataDirFor(config: PertsetConfig, explicit?: string): string | u
 }
 
 function load(config: PertsetConfig, split: 'train' | 'val' | 'test', options: DataOptions) {
-  return loadDataset(options.dataset ?? resolveDatasetName(config.dataset.type), {
+  return loadDataset(options.recorded?.name ?? resolveDatasetName(config.dataset.type), {
     split,
-    dir: dataDirFor(config, options.dataDir),
+    dir: options.recorded ? options.dataDir : dataDirFor(config, options.dataDir),
+    expect: options.recorded,
     limit: options.limit,
     padding: config.dataset.padding,
   });
@@ -78,13 +80,15 @@ export function testPairs(config: PertsetConfig, options: DataOptions = {}): Pai
 }
 
 /**
- * Where a finished run's data came from, so evaluation reads the same dataset: its folder when it
- * was given explicitly or through PERTSET_DATA, `embedded` when training fell back to it.
+ * The dataset a run recorded (name, folder, sha256 of its files), which every command reopening
+ * the run — resuming, `radius`, `eval` — must read: `locateDataset` accepts only files with
+ * these checksums and never falls back to the embedded subset. A run that recorded no dataset
+ * (imported weights) is reopened on its config's dataset, also without the fallback.
  */
-export function dataOptionsFromRecord(record: { dataset?: { train?: unknown } | null }): Pick<DataOptions, 'dataDir' | 'dataset'> {
-  const images = (record.dataset?.train as { images?: { name?: string; source?: { origin?: string; dir?: string } } } | null)?.images;
-  const source = images?.source;
-  if (images?.name === 'embedded' || source?.origin === 'embedded') return { dataset: 'embedded' };
-  if ((source?.origin === 'explicit' || source?.origin === 'env') && source.dir && fs.existsSync(source.dir)) return { dataDir: source.dir };
-  return {};
+export function recordedData(config: PertsetConfig, dataset: { train?: unknown } | null | undefined): RecordedData {
+  const images = (dataset?.train as { images?: { name?: string; source?: { origin?: string; dir?: string; sha256?: Record<string, string> } } } | null)?.images;
+  if (!images?.name) return { name: resolveDatasetName(config.dataset.type) };
+  const source = images.source;
+  const name = images.name === 'embedded' || source?.origin === 'embedded' ? 'embedded' : resolveDatasetName(images.name);
+  return { name, dir: name === 'embedded' ? undefined : source?.dir, sha256: source?.sha256 };
 }

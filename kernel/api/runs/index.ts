@@ -16,3 +16,4 @@ export {
 } from './checkpoint';
 export { readRunRecord, writeRunRecord, type RunRecord, type RunStatus } from './run-record';
 export { openRun, RADIUS_FILE, EVAL_FILE, type OpenedRun } from './open-run';
+export { lockRunDir, type RunLock, type LockHolder } from './lock';

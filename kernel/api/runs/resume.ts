@@ -1,5 +1,6 @@
+import * as path from 'path';
 import { ConfigError } from '../errors';
-import { readTrainerState, type TrainerStateJson } from './checkpoint';
+import { checkpointExists, readTrainerState, type TrainerStateJson } from './checkpoint';
 
 /**
  * Whether a run directory's checkpoint may be resumed with the current config: everything that
@@ -36,4 +37,14 @@ export function resumableState(checkpointDir: string, runDir: string, configJson
     throw new ConfigError(`${runDir} holds a run with a different config (${diff.slice(0, 6).join(', ')} differ); use another --out to start a new run, or the same options to resume it`);
   }
   return state;
+}
+
+/**
+ * The dataset recorded in a run directory's "latest" checkpoint (what a resumed run must train on),
+ * or undefined when there is no checkpoint to resume.
+ */
+export function resumeDataset(runDir: string): { train?: unknown } | undefined {
+  const latest = path.join(runDir, 'checkpoints', 'latest');
+  if (!checkpointExists(latest)) return undefined;
+  return (readTrainerState(latest)?.dataset ?? undefined) as { train?: unknown } | undefined;
 }

@@ -9,7 +9,7 @@ import { writeFileAtomic } from './atomic-dir';
 
 export const RUN_FILE = 'run.json';
 
-export type RunStatus = 'created' | 'running' | 'paused' | 'interrupted' | 'finished' | 'diverged';
+export type RunStatus = 'created' | 'running' | 'paused' | 'interrupted' | 'finished' | 'diverged' | 'failed';
 
 export interface RunRecord {
   version: 1;
@@ -27,6 +27,8 @@ export interface RunRecord {
   epoch: number;
   globalStep: number;
   message?: string;
+  /** `failed`: the write that failed (system error code and path). */
+  error?: { code: string; path: string };
   createdAt: string;
   updatedAt: string;
 }

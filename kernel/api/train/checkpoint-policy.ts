@@ -1,15 +1,16 @@
 /**
  * Which checkpoints a training run writes, and when (as the reference's `train.py`, plus
  * mid-epoch saves): "latest" at every epoch end, every `checkpointSteps` optimiser steps and on
- * interrupt; "best" when the validation loss improved; `epoch-NNN` every `checkpoint_interval`
+ * interrupt; "best" when the validation loss improved (written before "latest"); `epoch-NNN` every `checkpoint_interval`
  * epochs ("skip" writes neither best nor numbered ones). Remembers the last good "latest" so a
  * divergence message can say what is kept.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { CVAE } from '../models/types';
-import type { AtomicWriteHooks } from '../runs/atomic-dir';
-import { saveCheckpoint, type TrainerStateJson } from '../runs/checkpoint';
+import { writeDirAtomic, type AtomicWriteHooks } from '../runs/atomic-dir';
+import { checkpointExists, MODEL_FILE, readTrainerState, saveCheckpoint, TRAINER_FILE, WEIGHTS_FILE, type TrainerStateJson } from '../runs/checkpoint';
 import type { TrainingOptimizer } from './optimizer';
 
 export const CHECKPOINTS_DIR = 'checkpoints';
@@ -56,15 +57,51 @@ export class CheckpointPolicy {
     return dir;
   }
 
-  /** After epoch `epochsDone` (1-based count): "latest", then "best" if `improved` and the numbered one when due. */
+  /**
+   * After epoch `epochsDone` (1-based count): "best" if `improved`, then "latest", then the numbered
+   * one when due. "best" comes first so that a "best" exists whenever "latest" records a finished
+   * epoch: a kill before "latest" is written (even during best's write) resumes before the
+   * epoch's end, and finishing the epoch again writes "best" again.
+   */
   async afterEpoch(model: CVAE, state: TrainerState, optimizer: TrainingOptimizer, epochsDone: number, improved: boolean): Promise<void> {
     if (!this.runDir) return;
+    if (this.interval !== null && improved) await saveCheckpoint(this.bestDir!, { model, trainer: state, hooks: this.hooks });
     await this.saveLatest(model, state, optimizer);
     if (this.interval === null) return;
-    if (improved) await saveCheckpoint(this.bestDir!, { model, trainer: state, hooks: this.hooks });
     if (epochsDone % this.interval === 0) {
       await saveCheckpoint(path.join(this.runDir, CHECKPOINTS_DIR, `epoch-${String(epochsDone).padStart(3, '0')}`), { model, trainer: state, hooks: this.hooks });
     }
+  }
+
+  /**
+   * On resume: when a finished epoch is recorded but "best" is missing (deleted, or a run written
+   * before "best" came first), rebuild it from the epoch-end checkpoint with the lowest validation
+   * loss among those on disk ("latest" at an epoch end, `epoch-NNN`). Returns that directory, or null.
+   */
+  restoreBest(): string | null {
+    if (!this.runDir || this.interval === null || checkpointExists(this.bestDir!)) return null;
+    const root = path.join(this.runDir, CHECKPOINTS_DIR);
+    const dirs = fs.existsSync(root) ? fs.readdirSync(root).filter((d) => d === 'latest' || /^epoch-\d+$/.test(d)).map((d) => path.join(root, d)) : [];
+    let chosen: { dir: string; state: TrainerStateJson; loss: number } | null = null;
+    for (const dir of dirs) {
+      const state = checkpointExists(dir) ? readTrainerState(dir) : null;
+      if (!state || state.step !== 0 || state.epoch < 1) continue;
+      const loss = (state.history[state.epoch - 1] as { validation?: { loss?: number } } | undefined)?.validation?.loss ?? Infinity;
+      if (!chosen || loss < chosen.loss) chosen = { dir, state, loss };
+    }
+    if (!chosen) return null;
+    const trainer: TrainerStateJson = { ...chosen.state, optimizer: null };
+    writeDirAtomic(this.bestDir!, [
+      [WEIGHTS_FILE, fs.readFileSync(path.join(chosen.dir, WEIGHTS_FILE))],
+      [MODEL_FILE, fs.readFileSync(path.join(chosen.dir, MODEL_FILE), 'utf8')],
+      [TRAINER_FILE, JSON.stringify(trainer, null, 1)],
+    ]);
+    return chosen.dir;
+  }
+
+  /** What a failed write says is intact. */
+  describeIntact(): string {
+    return this.lastGood ? `the checkpoint at step ${this.lastGood.globalStep} (${this.lastGood.dir}) is intact` : 'no checkpoint had been written yet';
   }
 
   /** What a divergence error says is kept. */

@@ -37,10 +37,11 @@ export class RunStatusWriter {
     return this.record.status;
   }
 
-  /** Records `status` at the given progress (a message only for statuses that need one). */
-  set(status: RunStatus, progress: { epoch: number; globalStep: number }, message?: string): void {
-    this.record = { ...this.record, status, epoch: progress.epoch, globalStep: progress.globalStep, message };
+  /** Records `status` at the given progress (a message only for statuses that need one; `error` for `failed`). */
+  set(status: RunStatus, progress: { epoch: number; globalStep: number }, message?: string, error?: RunRecord['error']): void {
+    this.record = { ...this.record, status, epoch: progress.epoch, globalStep: progress.globalStep, message, error };
     if (message === undefined) delete this.record.message;
+    if (error === undefined) delete this.record.error;
     writeRunRecord(this.runDir, this.record);
   }
 }

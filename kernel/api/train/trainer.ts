@@ -13,22 +13,23 @@
  * This file is the loop; the options and config resolution are in options.ts, the validation pass
  * in validation.ts, which checkpoints are written when in checkpoint-policy.ts, run.json in run-status.ts.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendInfo } from '../backend';
 import { betaAt, learningRateAt } from '../config/schedules';
 import type { PertsetConfig } from '../config/types';
-import { ConfigError, DivergenceError, InterruptedError } from '../errors';
+import { ConfigError, DivergenceError, InterruptedError, StorageError } from '../errors';
 import { throwIfInterrupted, yieldToEventLoop } from '../interrupt';
 import { createCVAE } from '../models';
 import type { CVAE } from '../models/types';
 import { createRng, type Rng } from '../random';
+import { writeFileAtomic } from '../runs/atomic-dir';
 import { checkpointExists, loadWeightsInto, readOptimizerState } from '../runs/checkpoint';
-import { resumableState } from '../runs/resume';
-import type { RunStatus } from '../runs/run-record';
+import { lockRunDir, type RunLock } from '../runs/lock';
+import { resumableState, resumeDataset } from '../runs/resume';
+import type { RunRecord, RunStatus } from '../runs/run-record';
 import { CheckpointPolicy, type TrainerState } from './checkpoint-policy';
-import { trainingData, type TrainingData } from '../pairs/config-pairs';
+import { recordedData, trainingData, type TrainingData } from '../pairs/config-pairs';
 import { cvaeGradients } from './cvae-step';
 import { DEFAULT_DIVERGENCE_FACTOR, DivergenceMonitor } from './divergence';
 import type { EpochSummary, TrainCallbacks, TrainProgress } from './events';
@@ -64,15 +65,26 @@ export class Trainer {
   private bestValidation: number | null = null;
   private status: RunStatusWriter | null = null;
   private running = false;
+  /** The run folder's lock (held from `create` until `dispose`); `tookOver` says whose stale lock it replaced. */
+  runLock: RunLock | null = null;
 
   /** Builds a trainer from a config name, file or loaded config; resumes from the run directory's "latest" checkpoint. */
   static async create(config: string | PertsetConfig, options: TrainerOptions = {}): Promise<Trainer> {
     const resolved = resolveTrainerConfig(config, options);
     const backend = await initBackend(options.backend ? { backend: options.backend } : {});
-    const data = options.data ?? trainingData(resolved, { dataDir: options.dataDir });
-    const trainer = new Trainer(resolved, data, backend, options);
-    await trainer.restore(options.resume ?? true);
-    return trainer;
+    const lock = options.persist === false ? null : lockRunDir(resolved.runDir);
+    try {
+      // A resumed run continues on the data it recorded, or stops with an error saying what is missing.
+      const resumed = options.data || !lock || options.resume === false ? undefined : resumeDataset(path.resolve(resolved.runDir));
+      const data = options.data ?? trainingData(resolved, { dataDir: options.dataDir, recorded: resumed && recordedData(resolved, resumed) });
+      const trainer = new Trainer(resolved, data, backend, options);
+      trainer.runLock = lock;
+      await trainer.restore(options.resume ?? true);
+      return trainer;
+    } catch (e) {
+      lock?.release();
+      throw e;
+    }
   }
 
   /** Prefer `Trainer.create`; the constructor does not resume and does not initialise the backend. */
@@ -195,8 +207,9 @@ export class Trainer {
         return this.result('finished');
       }
       return this.pause();
-    } catch (e) {
-      if (e instanceof InterruptedError) throw await this.onInterrupt();
+    } catch (caught) {
+      const e = caught instanceof InterruptedError ? await this.onInterrupt().catch((x: unknown) => x) : caught;
+      if (e instanceof StorageError) throw this.onStorageFailure(e);
       if (e instanceof DivergenceError) {
         this.setStatus('diverged', e.message);
         throw e;
@@ -225,6 +238,7 @@ export class Trainer {
 
   /** Frees the model and the optimiser. */
   dispose(): void {
+    this.runLock?.release();
     this.optimizer.dispose();
     this.model.dispose();
   }
@@ -314,17 +328,17 @@ export class Trainer {
       this.epochSums = { ...state.epochSums };
       if (typeof state.lowestLoss === 'number') this.monitor.lowest = state.lowestLoss;
       this.checkpoints.lastGood = { dir: latest, globalStep: state.globalStep };
+      this.checkpoints.restoreBest();
     } else if (!resume && checkpointExists(latest)) {
       throw new ConfigError(`${this.runDir} already holds a training run; resume it or choose another output directory`);
     }
-    fs.mkdirSync(this.runDir, { recursive: true });
-    fs.writeFileSync(path.join(this.runDir, 'config.json'), JSON.stringify(this.config.json, null, 2));
+    writeFileAtomic(path.join(this.runDir, 'config.json'), JSON.stringify(this.config.json, null, 2));
     this.status = new RunStatusWriter(this.runDir, this.config, this.backend, { train: this.data.train.describe(), val: this.data.val.describe() }, { epoch: this.epochIndex, globalStep: this.global });
     this.setStatus(this.finishedFlag ? 'finished' : this.status.status);
   }
 
-  private setStatus(status: RunStatus, message?: string): void {
-    this.status?.set(status, { epoch: this.epochIndex, globalStep: this.global }, message);
+  private setStatus(status: RunStatus, message?: string, error?: RunRecord['error']): void {
+    this.status?.set(status, { epoch: this.epochIndex, globalStep: this.global }, message, error);
   }
 
   private async checkStop(signal?: AbortSignal): Promise<void> {
@@ -343,6 +357,17 @@ export class Trainer {
     const message = `training interrupted at ${where}${saved}; call run() again (or rerun the same command) to continue`;
     this.setStatus('interrupted', message);
     return new InterruptedError(message);
+  }
+
+  /** A checkpoint or run.json could not be written: say what is intact, and record the failure if run.json still can be. */
+  private onStorageFailure(e: StorageError): StorageError {
+    let message = `${e.message}; the partial write was removed and ${this.checkpoints.describeIntact()}. Free space or fix the folder, then rerun the same command to resume.`;
+    try {
+      this.setStatus('failed', message, { code: e.code, path: e.path });
+    } catch (again) {
+      message += ` (${this.runDir}/run.json could not be updated either: ${(again as Error).message})`;
+    }
+    return new StorageError(message, e.code, e.path);
   }
 
   private pause(): TrainResult {

@@ -5,7 +5,7 @@
  */
 import { initBackend } from '../../api/backend';
 import { ConfigError } from '../../api/errors';
-import { evaluateRun } from '../../api/evaluate/run';
+import { evaluateRun, ResultNotSavedError, type EvalResult } from '../../api/evaluate/run';
 import { intOption, numberOption, parse } from '../args';
 import type { Command } from '../main';
 import { createProgress, interruptible, withStdoutReserved } from '../progress';
@@ -50,6 +50,8 @@ export const command: Command = {
     const radius = numberOption('eval', 'radius', values.radius as string | undefined, 0);
     if (radius === 0) throw new ConfigError('eval: --radius must be > 0, got "0"');
     const json = values.json === true;
+    // A result that cannot be saved (disk full, read-only) is still printed, then reported as an error.
+    let unsaved: ResultNotSavedError<EvalResult> | null = null;
     const result = await withStdoutReserved(json, async () => {
       await initBackend({ backend: backendOption(values) });
       let progress: ReturnType<typeof createProgress> | null = null;
@@ -76,9 +78,14 @@ export const command: Command = {
       } finally {
         (progress as ReturnType<typeof createProgress> | null)?.stop();
       }
+    }).catch((e: unknown) => {
+      if (!(e instanceof ResultNotSavedError)) throw e;
+      unsaved = e as ResultNotSavedError<EvalResult>;
+      return unsaved.result;
     });
     if (json) {
       console.log(JSON.stringify(result));
+      if (unsaved) throw unsaved;
       return 0;
     }
     const f = (v: number) => v.toFixed(4);
@@ -88,6 +95,7 @@ export const command: Command = {
     console.log(`encoder AE ${f(result.encoderAE)}   PGD AE ${f(result.pgdAE)}   expected AE ${f(result.expectedAE)}   over AE ${f(result.overAE)}`);
     console.log(`KL ${f(result.kl)}   recon ${f(result.recon)}   identity d(x, x~) ${f(result.identityError)}   entropy floor H(x~) ${f(result.entropyFloor)}`);
     console.log(`per-pixel MSE: encoder AE ${f(result.mse.encoderAE)}   PGD AE ${f(result.mse.pgdAE)}   expected AE ${f(result.mse.expectedAE)}   identity ${f(result.mse.identityError)}`);
+    if (unsaved) throw unsaved;
     console.log(`saved to ${runDir}/eval.json`);
     return 0;
   },

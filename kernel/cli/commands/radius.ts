@@ -6,7 +6,7 @@
  */
 import { initBackend } from '../../api/backend';
 import { InterruptedError } from '../../api/errors';
-import { calibrateRun } from '../../api/evaluate/run';
+import { calibrateRun, ResultNotSavedError, type RadiusResult } from '../../api/evaluate/run';
 import { intOption, parse } from '../args';
 import type { Command } from '../main';
 import { createProgress, interruptible, withStdoutReserved } from '../progress';
@@ -38,6 +38,8 @@ export const command: Command = {
     const json = values.json === true;
     const limit = intOption('radius', 'limit', values.limit as string | undefined, 1);
     const passes = intOption('radius', 'passes', values.passes as string | undefined, 1);
+    // A result that cannot be saved (disk full, read-only) is still printed, then reported as an error.
+    let unsaved: ResultNotSavedError<RadiusResult> | null = null;
     const result = await withStdoutReserved(json, async () => {
       await initBackend({ backend: backendOption(values) });
       let progress: ReturnType<typeof createProgress> | null = null;
@@ -63,9 +65,14 @@ export const command: Command = {
       } finally {
         (progress as ReturnType<typeof createProgress> | null)?.stop();
       }
+    }).catch((e: unknown) => {
+      if (!(e instanceof ResultNotSavedError)) throw e;
+      unsaved = e as ResultNotSavedError<RadiusResult>;
+      return unsaved.result;
     });
     if (json) {
       console.log(JSON.stringify(result));
+      if (unsaved) throw unsaved;
       return 0;
     }
     const f = (v: number) => v.toFixed(3);
@@ -74,7 +81,8 @@ export const command: Command = {
     console.log(`latent norms ‖(μ_q − μ_p)/σ_p‖ over ${result.n} pairs:`);
     console.log(`  max ${f(result.max)}  mean ${f(result.mean)}  std ${f(result.std)}`);
     console.log(`  25% ${f(result.p25)}  50% ${f(result.p50)}  75% ${f(result.p75)}  99.9% ${f(result.p999)}`);
-    console.log(`radius (max rounded up): ${result.radius}  — saved to ${runDir}/radius.json`);
+    console.log(`radius (max rounded up): ${result.radius}${unsaved ? '' : `  — saved to ${runDir}/radius.json`}`);
+    if (unsaved) throw unsaved;
     return 0;
   },
 };

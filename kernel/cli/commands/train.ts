@@ -77,9 +77,11 @@ export const command: Command = {
       console.log(`config:  ${c.source} (${c.model.architecture}, ${c.training.epochs} epochs, batch ${c.training.batchSize}, seed ${c.seed})`);
       for (const w of c.warnings) console.log(`warning: ${w}`);
       console.log(`data:    ${train.images?.count ?? trainer.data.train.count} training pairs, ${trainer.data.val.count} validation — ${train.images?.source?.description ?? 'custom data'}`);
-      if (train.images?.note) console.log(`note:    ${train.images.note}`);
+      if (train.images?.note) console.log(`warning: ${train.images.note}`);
       console.log(`backend: ${trainer.backend?.name ?? 'unknown'}`);
       console.log(`run:     ${trainer.runDir}`);
+      const stale = trainer.runLock?.tookOver;
+      if (stale) console.log(`note:    took over the run's lock from \`${stale.command}\` (pid ${stale.pid}, started ${stale.startedAt}), which is no longer running`);
       if (trainer.finished) {
         console.log(`the run is already complete (${trainer.history.length}/${c.training.epochs} epochs, ${trainer.globalStep} steps); use another --out to train again`);
         return 0;

@@ -55,7 +55,7 @@ test('train → radius --json → eval --json on the embedded subset', () => {
   const t = cli('train', '--config', 'mnist_fc_linf', '--out', out, '--epochs', '1', '--limit', '256', '--seed', '2');
   assert.equal(t.code, 0, t.stderr);
   assert.match(t.stdout, /data: +256 training pairs, 500 validation — embedded Fashion-MNIST subset/);
-  assert.match(t.stdout, /note: +MNIST not found/);
+  assert.match(t.stdout, /warning: MNIST not found/);
   assert.match(t.stdout, /epoch 1: train loss/);
   const record = JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8'));
   assert.equal(record.status, 'finished');
