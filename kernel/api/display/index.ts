@@ -5,9 +5,10 @@
  * live progress line and loss chart. Payload schemas: docs/payloads.md.
  */
 export { display, DisplayHandle, toMimeBundle, resultBundle, html, text, clearOutput } from './display';
-export { imageGrid, ImageGrid, type ImageGridOptions } from './image-grid';
+export { imageGrid, ImageGrid, type ImageGridOptions, type ImageGridParts } from './image-grid';
 export { latentTraversal, LatentTraversal, type LatentTraversalOptions } from './latent-traversal';
 export { chart, lineChart, Chart, type LineChartOptions } from './chart';
+export { histogram, type HistogramOptions } from './histogram';
 export { metricsTable, MetricsTable, type MetricsTableOptions, type MetricsRow, type MetricValue } from './metrics-table';
 export { liveTraining, LiveTrainingDisplay, progressLine, type LiveTrainingOptions } from './live-training';
 export { setDisplaySink, getDisplaySink, type DisplaySink } from './sink';
