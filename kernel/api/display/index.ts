@@ -14,3 +14,5 @@ export { liveTraining, LiveTrainingDisplay, progressLine, type LiveTrainingOptio
 export { setDisplaySink, getDisplaySink, type DisplaySink } from './sink';
 export { packImages, type ImageBatch, type SingleImage, type PackedImages } from './images';
 export { MIME, MIME_BUNDLE, isDisplayable, type MimeBundle, type Displayable } from '../../contract/mime';
+export { trainingHistory, radiusTable, evaluationTable, claimsTable } from './tables';
+export { setTraversal, type SetTraversalOptions } from './set-traversal';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { histogram } from '../../../kernel/api/display';
-import { percentile } from '../../../kernel/api/evaluate';
+import { percentile } from '../../../kernel/api/evaluate/radius';
 import { ArgumentError } from '../../../kernel/api/errors';
 import { MIME, MIME_BUNDLE } from '../../../kernel/contract/mime';
 import { validatePlotlyFigure } from '../../../kernel/contract/payloads';
