@@ -34,3 +34,4 @@ export {
 } from './radius';
 export { calibrateRun, evaluateRun, type RadiusResult, type EvalResult, type RunDataOptions, type EvaluateRunOptions } from './run';
 export { qualityClaims, limitedDataClaims, type Claim } from './claims';
+export { compareSets, type CompareOptions } from './compare';

@@ -204,6 +204,7 @@ export class Trainer {
       throw e;
     } finally {
       this.running = false;
+      await options.callbacks?.onTrainEnd?.({ epoch: this.epochIndex, globalStep: this.global });
     }
   }
 
