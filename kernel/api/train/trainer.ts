@@ -19,6 +19,7 @@ import { fromReferenceConfig } from '../config/from-reference';
 import { betaAt, learningRateAt } from '../config/schedules';
 import type { ConfigOverrides, PertsetConfig } from '../config/types';
 import { ConfigError, DivergenceError, InterruptedError } from '../errors';
+import { ensureDir } from '../output-dir';
 import { throwIfInterrupted, yieldToEventLoop } from '../interrupt';
 import { createCVAE } from '../models';
 import type { CVAE } from '../models/types';
@@ -414,7 +415,7 @@ export class Trainer {
     } else if (!resume && checkpointExists(latest)) {
       throw new ConfigError(`${this.runDir} already holds a training run; resume it or choose another output directory`);
     }
-    fs.mkdirSync(this.runDir, { recursive: true });
+    ensureDir(this.runDir, 'run folder');
     fs.writeFileSync(path.join(this.runDir, 'config.json'), JSON.stringify(this.config.json, null, 2));
     const createdAt = existingCreatedAt(this.runDir) ?? new Date().toISOString();
     this.record = {
