@@ -71,6 +71,14 @@ function skipReason(dep: Dependency, why: string): string {
   return `needs ${dep.what}: ${why} [enable: ${dep.enable}]`;
 }
 
+/** Tells scripts/run-tests.mjs (via PERTSET_TEST_SKIPS) which file skipped for lack of what. */
+function recordSkip(dep: Dependency, why: string, suite: boolean): void {
+  const log = process.env.PERTSET_TEST_SKIPS;
+  if (!log) return;
+  const file = path.relative(REPO_ROOT, process.argv[1] ?? ''); // node --test runs each file in its own process
+  fs.appendFileSync(log, JSON.stringify({ file, what: dep.what, why, enable: dep.enable, suite }) + '\n');
+}
+
 /**
  * The require-or-skip decision. True when `dep` is present. Otherwise throws under CI=true (a
  * failure), or marks `t` skipped and returns false; the caller then returns:
@@ -81,6 +89,7 @@ export function need(t: TestContext, dep: Dependency): boolean {
   if (why === undefined) return true;
   if (IS_CI) throw new Error(`${dep.what} is required under CI=true: ${why} (${dep.enable})`);
   t.skip(skipReason(dep, why));
+  recordSkip(dep, why, false);
   return false;
 }
 
@@ -95,6 +104,7 @@ export function requirePath(t: TestContext, p: string, what: string, enable = SH
  */
 export function describeNeeding(dep: Dependency, name: string, fn: () => void): void {
   const why = dep.missing();
+  if (why !== undefined && !IS_CI) recordSkip(dep, why, true);
   describe(name, { skip: why !== undefined && !IS_CI ? skipReason(dep, why) : false }, () => {
     if (why !== undefined) {
       before(() => {
