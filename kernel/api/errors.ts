@@ -28,3 +28,6 @@ export class ArgumentError extends PertsetError {}
 
 /** Long work was stopped by the user (SIGINT in the kernel, Ctrl-C on the CLI). */
 export class InterruptedError extends PertsetError {}
+
+/** A folder the API writes to (run, cache, Jupyter data dir) cannot be created or written. */
+export class OutputDirError extends PertsetError {}

@@ -36,8 +36,8 @@ export const command: Command = {
     });
     const { runDir, checkpoint } = runDirOptions('radius', values);
     const json = values.json === true;
-    const limit = intOption('radius', 'limit', values.limit as string | undefined, 1);
-    const passes = intOption('radius', 'passes', values.passes as string | undefined, 1);
+    const limit = intOption('limit', values.limit as string | undefined, 1);
+    const passes = intOption('passes', values.passes as string | undefined, 1);
     const result = await withStdoutReserved(json, async () => {
       await initBackend({ backend: backendOption(values) });
       let progress: ReturnType<typeof createProgress> | null = null;
