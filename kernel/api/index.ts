@@ -25,3 +25,5 @@ export { PerturbationSet, projectL2, renormColumnsLikeReference, type Projection
 export { Trainer } from './train/trainer';
 export { loadConfig } from './config/load';
 export { evaluatePerturbationSet, calibrateRadius } from './evaluate';
+export { learnPerturbationSet, type LearnedSet, type LearnOptions } from './learn';
+export { runMode, RUN_MODES, type RunModeName, type RunModeSettings, type RunModeOptions } from './run-mode';

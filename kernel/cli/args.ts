@@ -20,16 +20,16 @@ export function parse(command: string, argv: string[], options: OptionSpec, allo
   }
 }
 
-export function intOption(command: string, name: string, v: string | undefined, min = 0): number | undefined {
+export function intOption(name: string, v: string | undefined, min = 0): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${command}: --${name} must be an integer >= ${min}, got "${v}"`);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`--${name} must be an integer >= ${min}, got "${v}"`);
   return n;
 }
 
-export function numberOption(command: string, name: string, v: string | undefined, min = -Infinity): number | undefined {
+export function numberOption(name: string, v: string | undefined, min = -Infinity): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < min) throw new ConfigError(`${command}: --${name} must be a number >= ${min}, got "${v}"`);
+  if (!Number.isFinite(n) || n < min) throw new ConfigError(`--${name} must be a number >= ${min}, got "${v}"`);
   return n;
 }

@@ -15,10 +15,10 @@ export function backendOption(values: Parsed['values']): BackendName | undefined
 /** `--run DIR` (required) and `--checkpoint latest|best` of the commands that read a run directory. */
 export function runDirOptions(command: string, values: Parsed['values']): { runDir: string; checkpoint: 'latest' | 'best' | undefined } {
   const runDir = values.run as string | undefined;
-  if (!runDir) throw new ConfigError(`${command}: --run DIR is required (see \`pertset ${command} --help\`)`);
+  if (!runDir) throw new ConfigError(`--run DIR is required (see \`pertset ${command} --help\`)`);
   const checkpoint = values.checkpoint as string | undefined;
   if (checkpoint !== undefined && checkpoint !== 'latest' && checkpoint !== 'best') {
-    throw new ConfigError(`${command}: --checkpoint must be latest or best, got "${checkpoint}"`);
+    throw new ConfigError(`--checkpoint must be latest or best, got "${checkpoint}"`);
   }
   return { runDir, checkpoint };
 }

@@ -60,6 +60,13 @@ export interface LatentTraversalPayload {
   initialIndex?: number;
 }
 
+/**
+ * Height in px of a chart whose layout names none. The kernel writes it into every chart it
+ * makes and the renderer applies it to figures from elsewhere: with no height, VS Code's output
+ * area lets plotly collapse to a strip about 50 px tall.
+ */
+export const DEFAULT_CHART_HEIGHT = 400;
+
 /** A plotly figure as carried by `application/vnd.plotly.v1+json`. */
 export interface PlotlyFigure {
   data: Array<Record<string, unknown>>;

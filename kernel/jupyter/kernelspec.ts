@@ -9,6 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { PNG } from 'pngjs';
 import { ArgumentError } from '../api/errors';
+import { ensureDir } from '../api/output-dir';
 
 export const KERNEL_NAME = 'pertset';
 export const DISPLAY_NAME = 'TypeScript (Perturbation Sets)';
@@ -90,9 +91,9 @@ function logoPng(size: number): Buffer {
 /** Writes the kernelspec; returns its directory. Refuses to run if the launcher was not built. */
 export function installKernelSpec(target: InstallTarget): string {
   const launcher = launcherPath();
-  if (!fs.existsSync(launcher)) throw new ArgumentError(`kernel install: the launcher ${launcher} does not exist; run \`npm run build:ts\` first`);
+  if (!fs.existsSync(launcher)) throw new ArgumentError(`cannot install the kernelspec: the launcher ${launcher} does not exist; run \`npm run build:ts\` first`);
   const dir = path.join(dataDirOf(target), 'kernels', KERNEL_NAME);
-  fs.mkdirSync(dir, { recursive: true });
+  ensureDir(dir, 'kernelspec folder');
   fs.writeFileSync(path.join(dir, 'kernel.json'), JSON.stringify(kernelSpec(process.execPath, launcher), null, 2) + '\n');
   fs.writeFileSync(path.join(dir, 'logo-svg.svg'), LOGO_SVG);
   for (const size of [32, 64]) fs.writeFileSync(path.join(dir, `logo-${size}x${size}.png`), logoPng(size));

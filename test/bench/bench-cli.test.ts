@@ -1,11 +1,11 @@
 /**
  * `pertset bench --json` end to end, tiny (1 timed step): checks the JSON contract, never speed.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { IS_CI, PYTHON, REPO_ROOT } from '../helpers/env';
+import { DEPENDENCIES, need, REPO_ROOT } from '../helpers/env';
 
 const WORKLOADS = ['mnist_fc_cvae_train_step', 'conv_classifier_train_step', 'latent_pgd_step'];
 
@@ -32,17 +32,8 @@ function checkBackend(out: Record<string, unknown>): void {
   if (out.backend === 'wasm') assert.equal(typeof (out.native as { active: unknown }).active, 'boolean');
 }
 
-function torchAvailable(t: TestContext): boolean {
-  const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (r.status === 0) return true;
-  const msg = `PyTorch not importable with ${PYTHON}: ${(r.stderr || String(r.error)).trim().split('\n').pop()}`;
-  if (IS_CI) throw new Error(`${msg} (required under CI=true)`);
-  t.skip(msg);
-  return false;
-}
-
 test('pertset bench --json --steps 1: one JSON object with ours and PyTorch per workload', (t) => {
-  if (!torchAvailable(t)) return;
+  if (!need(t, DEPENDENCIES.torch)) return;
   const out = bench(['--steps', '1']);
   checkBackend(out);
   const workloads = out.workloads as { name: string; ms: unknown; torchMs: unknown; ratio: unknown }[];

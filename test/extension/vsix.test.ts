@@ -12,8 +12,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { KernelSession } from '../../extension/kernel-client';
 import { STDOUT_MIME, CellOutputBuilder } from '../../extension/output-mapping';
-import { IS_CI, REPO_ROOT } from '../helpers/env';
-import { LAUNCHER } from './kernel-under-test';
+import { REPO_ROOT } from '../helpers/env';
+import { requireLauncher } from './kernel-under-test';
 
 // yauzl comes with @vscode/vsce (a devDependency); it has no bundled types.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -65,9 +65,8 @@ function readVsix(file: string, dir: string, extract: (name: string) => boolean)
   });
 }
 
-const haveLauncher = fs.existsSync(LAUNCHER);
 
-describe('the packaged .vsix', { skip: !haveLauncher && !IS_CI ? `kernel launcher not built yet (${LAUNCHER})` : false }, () => {
+describe('the packaged .vsix', () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pertset-vsix-test-'));
   const vsix = path.join(work, 'pertset.vsix');
   const unpacked = path.join(work, 'unpacked');
@@ -76,7 +75,7 @@ describe('the packaged .vsix', { skip: !haveLauncher && !IS_CI ? `kernel launche
   let manifest: Record<string, any>;
 
   before(async () => {
-    if (!haveLauncher) throw new Error(`kernel launcher ${LAUNCHER} is missing (required under CI=true): run npm run build`);
+    requireLauncher();
     const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'package-extension.mjs'), '--out', vsix], { cwd: REPO_ROOT, encoding: 'utf8' });
     assert.equal(r.status, 0, `package-extension failed:\n${r.stdout}\n${r.stderr}`);
     ({ names, texts } = await readVsix(vsix, unpacked, (rel) => rel.startsWith('kernel/')));

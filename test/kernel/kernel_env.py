@@ -1,29 +1,24 @@
 """Shared setup for the kernel's Python suites: a temporary JUPYTER_PATH holding the `pertset`
-kernelspec written by `pertset kernel install --jupyter-path`, and the CI rule that a missing
-Jupyter client is a failure (under CI=true) rather than a skip."""
+kernelspec written by `pertset kernel install --jupyter-path`, and a live kernel per test class.
+A missing Jupyter client goes through test/helpers/needs.py (a failure under CI=true, else a skip)."""
 import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import unittest
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-IS_CI = os.environ.get("CI") == "true"
+sys.path.insert(0, str(REPO / "test" / "helpers"))
+from needs import need, need_module, need_path  # noqa: E402,F401
+
 LAUNCHER = REPO / "dist" / "kernel" / "jupyter" / "launcher.js"
 
 
 def node() -> str:
     return shutil.which("node") or "/usr/bin/node"
-
-
-def missing(what: str):
-    """Fails under CI=true, skips elsewhere."""
-    message = f"{what} is not available"
-    if IS_CI:
-        raise AssertionError(f"{message} (required under CI=true)")
-    raise unittest.SkipTest(message)
 
 
 def install_kernelspec() -> str:
@@ -80,10 +75,8 @@ class LiveKernelCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        try:
-            from jupyter_client.manager import start_new_kernel
-        except ImportError:  # pragma: no cover - depends on the machine
-            missing("jupyter_client (apt: jupyter-client)")
+        manager = need_module("jupyter_client.manager", "Jupyter's client", "apt-get install jupyter-client python3-ipykernel")
+        start_new_kernel = manager.start_new_kernel
         install_kernelspec()
         cls.km, cls.kc = start_new_kernel(kernel_name="pertset")
 

@@ -16,7 +16,7 @@ if jkt is None:
 
     class MissingJupyter(unittest.TestCase):
         def test_jupyter_kernel_test_installed(self):
-            kernel_env.missing("jupyter_kernel_test (apt: python3-jupyter-kernel-test)")
+            kernel_env.need_module("jupyter_kernel_test", "jupyter_kernel_test", "apt-get install python3-jupyter-kernel-test jupyter-client")
 
 else:
 

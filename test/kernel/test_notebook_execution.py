@@ -29,8 +29,7 @@ def joined(v):
 class ExecutedNotebook(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if not Path(JUPYTER).exists():
-            kernel_env.missing(f"{JUPYTER} (apt: jupyter-nbconvert)")
+        kernel_env.need_path(JUPYTER, "Jupyter's nbconvert", "apt-get install jupyter-nbconvert jupyter-client python3-ipykernel")
         kernel_env.install_kernelspec()
         cls.workdir = tempfile.mkdtemp(prefix="pertset-nb-")
         src = Path(cls.workdir) / "demo.ipynb"

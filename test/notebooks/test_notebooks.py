@@ -14,14 +14,16 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import unittest
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "test" / "helpers"))
+from needs import need_module, need_path  # noqa: E402
 NOTEBOOKS = REPO / "notebooks"
 LAUNCHER = REPO / "dist" / "kernel" / "jupyter" / "launcher.js"
-IS_CI = os.environ.get("CI") == "true"
 SHARED_DATA = Path(os.environ.get("PERTSET_SHARED_DATA", REPO.parent / "shared" / "data")).resolve()
 ARTIFACTS = REPO / "test-artifacts" / "notebooks"
 CELL_TIMEOUT_S = 300
@@ -36,13 +38,6 @@ MIME_PLOTLY = "application/vnd.plotly.v1+json"
 CHECK_LINE = re.compile(r"^check (PASS|FAIL) \| (.+?) \| (.*)$", re.M)
 
 
-def require(ok, what):
-    """Fails under CI, skips elsewhere, when a prerequisite is missing."""
-    if ok:
-        return
-    if IS_CI:
-        raise AssertionError(f"{what} (required under CI=true)")
-    raise unittest.SkipTest(what)
 
 
 def stdout_of(nb):
@@ -89,15 +84,14 @@ class _ExecutedNotebook(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        try:
-            import nbclient  # noqa: F401
-            import nbformat  # noqa: F401
-        except ImportError as e:
-            require(False, f"nbclient/nbformat not importable ({e}); use Debian's /usr/bin/python3")
-        require(LAUNCHER.exists(), f"kernel launcher {LAUNCHER} not built (run npx tsc -p tsconfig.json)")
-        require((SHARED_DATA / "mnist").is_dir(), f"shared MNIST not found at {SHARED_DATA / 'mnist'}")
+        for module in ("nbclient", "nbformat"):
+            need_module(module, "Jupyter's nbclient", "apt-get install python3-nbclient jupyter-client python3-ipykernel")
+        if not LAUNCHER.exists():
+            raise AssertionError(f"kernel launcher {LAUNCHER} not built: run `npm run build:ts`")
+        need_path(SHARED_DATA / "mnist", "the shared MNIST files", "put the data in ../shared/data or set PERTSET_SHARED_DATA")
         node = os.environ.get("PERTSET_NODE") or shutil.which("node")
-        require(node is not None, "node not found on PATH")
+        if node is None:
+            raise AssertionError("node not found on PATH (set PERTSET_NODE)")
 
         cls._tmp = tempfile.mkdtemp(prefix="pertset-notebooks-")
         subprocess.run([node, str(REPO / "bin" / "pertset.js"), "kernel", "install", "--jupyter-path", cls._tmp],

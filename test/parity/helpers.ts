@@ -7,28 +7,12 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { TestContext } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { IS_CI, PYTHON, REPO_ROOT } from '../helpers/env';
+import { PYTHON, REPO_ROOT } from '../helpers/env';
 import { permute4d } from '../../kernel/api/interop/torch-names';
 import type { TorchTensor } from '../../kernel/api/interop';
 
 export const TWIN = path.join(REPO_ROOT, 'test', 'parity', 'torch_twin.py');
-
-let torchChecked: boolean | null = null;
-
-/** True when PYTHON can import torch; otherwise a failure under CI, a skip elsewhere. */
-export function requireTorch(t: TestContext): boolean {
-  if (torchChecked === null) {
-    const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-    torchChecked = r.status === 0;
-  }
-  if (torchChecked) return true;
-  const msg = `PyTorch not importable with ${PYTHON} (Debian: apt-get install python3-torch)`;
-  if (IS_CI) throw new Error(`${msg} (required under CI=true)`);
-  t.skip(msg);
-  return false;
-}
 
 export function runTwin(args: string[]): void {
   const r = spawnSync(PYTHON, [TWIN, ...args], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });

@@ -14,8 +14,8 @@ import { importTorchCheckpoint, modelToTorchTensors, writeTorchWeights } from '.
 import { createCVAE, type CVAE } from '../../kernel/api/models';
 import { loadModel } from '../../kernel/api/runs/checkpoint';
 import { openRun } from '../../kernel/api/runs/open-run';
-import { PYTHON, REPO_ROOT } from '../helpers/env';
-import { requireTorch, runTwin, tempDir } from './helpers';
+import { DEPENDENCIES, need, PYTHON, REPO_ROOT } from '../helpers/env';
+import { runTwin, tempDir } from './helpers';
 
 function perturbAll(model: CVAE): void {
   // Non-default values everywhere (including batch-norm statistics and the STN heads).
@@ -44,7 +44,7 @@ async function sameModels(a: CVAE, b: CVAE): Promise<void> {
 }
 
 test('pertset import-torch: a torch.save checkpoint of mnist_stn becomes a run that reloads identically', async (t) => {
-  if (!requireTorch(t)) return;
+  if (!need(t, DEPENDENCIES.torch)) return;
   await initBackend();
   const dir = tempDir('import');
   const original = createCVAE('mnist_stn', { seed: 21 });

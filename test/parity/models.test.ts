@@ -15,7 +15,8 @@ import {
 } from '../../kernel/api/interop';
 import { createCVAE, klDiagonalGaussian, reconstructionFromLogits, type CVAE } from '../../kernel/api/models';
 import { createRng } from '../../kernel/api/random';
-import { assertClose, fromNCHW, requireTorch, runTwin, tempDir, toNCHW } from './helpers';
+import { assertClose, fromNCHW, runTwin, tempDir, toNCHW } from './helpers';
+import { DEPENDENCIES, need } from '../helpers/env';
 
 const BATCH = 4;
 const FORWARD_REL = 1e-4;
@@ -58,7 +59,7 @@ const latentTorch = (model: CVAE, t: tf.Tensor2D): TorchTensor => latentToTorch(
 
 for (const arch of ['mnist_fc', 'mnist_conv', 'mnist_stn'] as const) {
   test(`${arch} agrees with the PyTorch twin (forward, KL, recon, encoder AE, train-mode BN, gradients)`, async (t) => {
-    if (!requireTorch(t)) return;
+    if (!need(t, DEPENDENCIES.torch)) return;
     const backend = await initBackend();
     const model = createCVAE(arch, { seed: 11 });
     const dir = tempDir(arch);

@@ -9,10 +9,11 @@ import { initBackend } from '../../kernel/api/backend';
 import { readTorchWeights, writeTorchWeights } from '../../kernel/api/interop';
 import { affineGridSample } from '../../kernel/api/models/bilinear-sampler';
 import { createRng } from '../../kernel/api/random';
-import { assertClose, fromNCHW, requireTorch, runTwin, tempDir, toNCHW } from './helpers';
+import { assertClose, fromNCHW, runTwin, tempDir, toNCHW } from './helpers';
+import { DEPENDENCIES, need } from '../helpers/env';
 
 test('affineGridSample matches F.affine_grid + F.grid_sample (border) forward and backward', async (t) => {
-  if (!requireTorch(t)) return;
+  if (!need(t, DEPENDENCIES.torch)) return;
   await initBackend();
   const [B, H, W, C] = [3, 9, 11, 2];
   const rng = createRng('sampler-parity');

@@ -7,14 +7,23 @@ import sys
 import tempfile
 import unittest
 
-import torch
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = os.path.join(HERE, "..", "..", "scripts", "torch")
 sys.path.insert(0, HERE)
 sys.path.insert(0, SCRIPTS)
-import torch_models as tm  # noqa: E402
-from pertset_weights import load_tensors  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "helpers"))
+from needs import need_module  # noqa: E402
+
+torch = tm = load_tensors = None
+
+
+def setUpModule():
+    """Every test here needs PyTorch: a skip without it (a failure under CI=true)."""
+    global torch, tm, load_tensors
+    torch = need_module("torch", "PyTorch", "apt-get install python3-torch")
+    import torch_models
+    from pertset_weights import load_tensors as load
+    tm, load_tensors = torch_models, load
 
 
 def count(module):

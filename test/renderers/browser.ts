@@ -6,9 +6,8 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import type { AddressInfo } from 'net';
-import type { TestContext } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM, REPO_ROOT, requirePath } from '../helpers/env';
+import type { Page } from 'playwright-core';
+import { REPO_ROOT } from '../helpers/env';
 
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'];
 
@@ -44,12 +43,6 @@ export async function serveStatic(root: string = REPO_ROOT): Promise<StaticServe
     url: `http://127.0.0.1:${port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
-}
-
-/** Chromium, or undefined when it is missing (a failure under CI=true, a skip elsewhere). */
-export async function launchChromium(t: TestContext): Promise<Browser | undefined> {
-  if (!requirePath(t, CHROMIUM, 'Chromium')) return undefined;
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
 
 /** The bundled renderers must exist: `npm run build:renderers` (npm test builds first). */

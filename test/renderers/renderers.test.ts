@@ -4,31 +4,29 @@
  * plotly layout, both themes, malformed and hostile payloads. Screenshots go to
  * test-artifacts/renderers/.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { PNG } from 'pngjs';
 import type { Browser, Page } from 'playwright-core';
 import { MIME } from '../../kernel/contract/mime';
-import { artifactDir, CHROMIUM, IS_CI } from '../helpers/env';
+import { artifactDir, CHROMIUM, DEPENDENCIES, describeNeeding } from '../helpers/env';
 import { CHROMIUM_ARGS, requireRendererBundles, serveStatic, StaticServer, watchErrors } from './browser';
 import { chromium } from 'playwright-core';
 import { greyPixel, gridPayload, HOSTILE, HOSTILE_SCRIPT, plotlyFigure, rgbPixel, traversalPayload, traversalValue } from './fixtures';
 
-const haveChromium = fs.existsSync(CHROMIUM);
 const shots = artifactDir('renderers');
 
 type Renderer = 'image-grid' | 'latent-traversal' | 'plotly';
 
-describe('notebook renderers in Chromium', { skip: !haveChromium && !IS_CI ? `Chromium not found at ${CHROMIUM}` : false }, () => {
+describeNeeding(DEPENDENCIES.chromium, 'notebook renderers in Chromium', () => {
   let server: StaticServer;
   let browser: Browser;
   let page: Page;
   let errors: string[];
 
   before(async () => {
-    if (!haveChromium) throw new Error(`Chromium not found at ${CHROMIUM} (required under CI=true)`);
     requireRendererBundles();
     server = await serveStatic();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });

@@ -122,6 +122,9 @@ function collectWarnings(root: Json): string[] {
 
 /** Applies overrides to the on-disk JSON (a deep copy), so the run directory records what ran. */
 export function applyOverrides(json: ReferenceConfig, overrides: ConfigOverrides): ReferenceConfig {
+  // Overrides edit a config that is valid as written: a missing or malformed section is reported
+  // by the same validation as without overrides, never as a crash while editing it.
+  convert(json, '', {});
   const out = JSON.parse(JSON.stringify(json)) as ReferenceConfig;
   if (overrides.epochs !== undefined) {
     if (!Number.isInteger(overrides.epochs) || overrides.epochs < 1) throw new ConfigError(`epochs: must be an integer >= 1, got ${overrides.epochs}`);

@@ -8,6 +8,7 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DataFormatError, PertsetError } from '../errors';
+import { ensureDir } from '../output-dir';
 import { isGzip, maybeGunzip, sha256Hex } from './file-bytes';
 import { cacheDir, findFile } from './locate';
 
@@ -123,7 +124,7 @@ function verifiedExisting(dir: string, name: string): { path: string; sha256: st
 export async function downloadMnist(options: DownloadOptions = {}): Promise<DownloadedFile[]> {
   const env = options.env ?? process.env;
   const dir = path.join(options.cache ? path.resolve(options.cache) : cacheDir(env), 'mnist');
-  fs.mkdirSync(dir, { recursive: true });
+  ensureDir(dir, 'data cache');
   const mirrors = mnistMirrors(options);
   if (mirrors.length === 0) throw new DownloadError('no MNIST mirror given');
   const log = options.callbacks?.onLog ?? (() => undefined);

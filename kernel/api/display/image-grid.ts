@@ -93,9 +93,71 @@ export class ImageGrid implements Displayable {
 }
 
 /**
- * A grid of images for notebooks: `images` is a batch `[n, h, w(, c)]` (tensor, `{data, shape}`
- * or nested arrays, floats in [0, 1]) or a list of single images.
+ * Several batches laid out together (all images the same size):
+ * - `{ rows: [a, b, c] }`: each batch is one grid row, e.g. clean / perturbed / reconstruction
+ *   strips; every batch holds the same number of images.
+ * - `{ columns: [a, b] }`: the batches side by side, each spread over the same rows in
+ *   row-major order: with `a` of n images and `b` of n·k images, row i holds `a[i]` and then
+ *   `b[i·k .. i·k + k − 1]` (e.g. each input followed by its k samples).
  */
-export function imageGrid(images: ImageBatch, options: ImageGridOptions = {}): ImageGrid {
-  return new ImageGrid(packImages('imageGrid(images)', images), options);
+export type ImageGridParts = { rows: ImageBatch[] } | { columns: ImageBatch[] };
+
+function isParts(x: unknown): x is ImageGridParts {
+  if (typeof x !== 'object' || x === null || Array.isArray(x) || 'shape' in x) return false;
+  return Array.isArray((x as { rows?: unknown }).rows) || Array.isArray((x as { columns?: unknown }).columns);
+}
+
+/** Packs the batches of `parts` into one row-major grid; returns the images and the images per row. */
+function packParts(parts: ImageGridParts): { images: PackedImages; columns: number } {
+  const key = 'rows' in parts && Array.isArray(parts.rows) ? 'rows' : 'columns';
+  const list = key === 'rows' ? (parts as { rows: ImageBatch[] }).rows : (parts as { columns: ImageBatch[] }).columns;
+  if (list.length === 0) throw new ArgumentError(`imageGrid: "${key}" must hold at least one batch`);
+  const packed = list.map((b, i) => packImages(`imageGrid(${key}[${i}])`, b));
+  const first = packed[0];
+  packed.forEach((p, i) => {
+    if (p.height !== first.height || p.width !== first.width || p.channels !== first.channels) {
+      throw new ArgumentError(`imageGrid: ${key}[${i}] holds ${p.height}x${p.width}x${p.channels} images but ${key}[0] holds ${first.height}x${first.width}x${first.channels}`);
+    }
+  });
+  const size = first.height * first.width * first.channels;
+  if (key === 'rows') {
+    packed.forEach((p, i) => {
+      if (p.count !== first.count) throw new ArgumentError(`imageGrid: rows[${i}] has ${p.count} images but rows[0] has ${first.count}; every row needs the same number`);
+    });
+    const bytes = new Uint8Array(packed.length * first.count * size);
+    packed.forEach((p, i) => bytes.set(p.bytes, i * first.count * size));
+    return { images: { ...first, count: packed.length * first.count, bytes }, columns: first.count };
+  }
+  // Side by side: the first batch fixes the number of rows; each batch contributes count/rows columns.
+  const rows = first.count;
+  const perRow = packed.map((p, i) => {
+    if (p.count % rows !== 0) throw new ArgumentError(`imageGrid: columns[${i}] has ${p.count} images, not a multiple of the ${rows} rows set by columns[0]`);
+    return p.count / rows;
+  });
+  const columns = perRow.reduce((a, b) => a + b, 0);
+  const bytes = new Uint8Array(rows * columns * size);
+  let offset = 0;
+  for (let r = 0; r < rows; r++) {
+    packed.forEach((p, i) => {
+      const chunk = p.bytes.subarray(r * perRow[i] * size, (r + 1) * perRow[i] * size);
+      bytes.set(chunk, offset);
+      offset += chunk.length;
+    });
+  }
+  return { images: { ...first, count: rows * columns, bytes }, columns };
+}
+
+/**
+ * A grid of images for notebooks. `images` is one batch `[n, h, w(, c)]` (tensor, `{data, shape}`
+ * or nested arrays, floats in [0, 1]) or a list of single images, laid out `columns` per row; or
+ * several batches as `{ rows: [...] }` / `{ columns: [...] }` (see `ImageGridParts`), where the
+ * batches fix the layout.
+ */
+export function imageGrid(images: ImageBatch | ImageGridParts, options: ImageGridOptions = {}): ImageGrid {
+  if (!isParts(images)) return new ImageGrid(packImages('imageGrid(images)', images), options);
+  const { images: packed, columns } = packParts(images);
+  if (options.columns !== undefined && options.columns !== columns) {
+    throw new ArgumentError(`imageGrid: "columns" is ${options.columns}, but the batches make rows of ${columns} images; leave "columns" out`);
+  }
+  return new ImageGrid(packed, { ...options, columns });
 }

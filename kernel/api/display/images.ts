@@ -102,6 +102,11 @@ export function packImages(what: string, images: ImageBatch): PackedImages {
   if (!isList) return packBatch(what, flatten(what, images));
   // A list of single images: each [h, w] or [h, w, c], all the same size.
   const singles = (images as unknown[]).map((im, i) => flatten(`${what}[${i}]`, im));
+  const batch = singles.findIndex((s) => s.shape.length === 4);
+  if (batch >= 0) {
+    throw new ArgumentError(`${what}[${batch}]: shape [${singles[batch].shape.join(', ')}] is a batch, but a list must hold single images; ` +
+      'to show several batches as grid rows use imageGrid({ rows: [a, b, ...] })');
+  }
   const [height, width, c = 1] = singles[0].shape;
   const channels = channelsOf(what, c);
   const size = height * width * channels;

@@ -4,8 +4,7 @@
  * is a message to the client and a re-render; the latest state is always shown at the end.
  *
  *     const live = pertset.display.liveTraining();
- *     await trainer.run({ callbacks: live });
- *     live.finish();
+ *     await trainer.run({ callbacks: live });   // the final state is shown when run ends
  */
 import type { EpochSummary, TrainProgress } from '../train/events';
 import { MIME, MIME_BUNDLE, type MimeBundle } from '../../contract/mime';
@@ -95,7 +94,12 @@ export class LiveTrainingDisplay {
     this.epochs.push(e);
   };
 
-  /** Shows the final state now (call after training ends or is interrupted). */
+  /** The trainer's `onTrainEnd` hook: shows the final state (training finished, paused or interrupted). */
+  readonly onTrainEnd = (): void => {
+    this.flush();
+  };
+
+  /** Shows the final state now (for training driven without `Trainer.run`'s callbacks). */
   finish(): void {
     this.flush();
   }

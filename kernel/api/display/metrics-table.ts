@@ -39,7 +39,9 @@ export class MetricsTable implements Displayable {
   toString(): string {
     const cells = this.rows.map((r) => this.columns.map((c) => this.cell(r[c])));
     const widths = this.columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
-    const line = (vals: string[]) => vals.map((v, i) => v.padStart(widths[i])).join('  ');
+    // Numbers align right, text left (as in the HTML table).
+    const numeric = this.columns.map((c) => this.rows.every((r) => typeof r[c] === 'number' || r[c] === undefined || r[c] === null));
+    const line = (vals: string[]) => vals.map((v, i) => (numeric[i] ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join('  ').trimEnd();
     const out = [line(this.columns), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)];
     if (this.options.title) out.unshift(this.options.title);
     return out.join('\n');

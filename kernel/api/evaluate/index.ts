@@ -33,3 +33,5 @@ export {
   type CalibrationCallbacks,
 } from './radius';
 export { calibrateRun, evaluateRun, type RadiusResult, type EvalResult, type RunDataOptions, type EvaluateRunOptions } from './run';
+export { qualityClaims, limitedDataClaims, type Claim } from './claims';
+export { compareSets, type CompareOptions } from './compare';

@@ -13,6 +13,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { loadConfig } from '../config/load';
 import { ArgumentError, CheckpointError } from '../errors';
+import { ensureDir } from '../output-dir';
 import { createCVAE, isArchitectureName } from '../models';
 import type { ArchitectureName, CVAE } from '../models/types';
 import { saveCheckpoint } from '../runs/checkpoint';
@@ -114,6 +115,7 @@ export async function importTorchCheckpoint(options: ImportTorchOptions): Promis
   if (fs.existsSync(checkpointDir)) {
     throw new ArgumentError(`--out ${options.out} already holds a run (${checkpointDir}); choose a new directory`);
   }
+  ensureDir(out, 'run folder');
   const model = loadTorchModel(options.weights, options);
   try {
     const configName = options.config ?? DEFAULT_IMPORT_CONFIG[model.architecture];

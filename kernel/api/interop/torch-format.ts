@@ -16,6 +16,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CheckpointError } from '../errors';
+import { ensureDir } from '../output-dir';
 
 export const TORCH_WEIGHTS_FORMAT = 'pertset-torch-state-dict';
 export const TORCH_MANIFEST_FILE = 'manifest.json';
@@ -91,7 +92,7 @@ export function readTorchWeights(dirOrManifest: string): TorchTensors {
 
 /** Writes tensors (PyTorch layout) as manifest.json + weights.bin into `dir` (created if needed). */
 export function writeTorchWeights(dir: string, tensors: Iterable<[string, TorchTensor]>, source?: string): void {
-  fs.mkdirSync(dir, { recursive: true });
+  ensureDir(dir, 'weights folder');
   const entries: TorchTensorEntry[] = [];
   const chunks: Buffer[] = [];
   let offset = 0;

@@ -81,6 +81,11 @@ export class PerturbationSet {
     }
   }
 
+  /** The same model and projection with another radius (to compare sets at one ε). */
+  withRadius(radius: number): PerturbationSet {
+    return new PerturbationSet(this.model, radius, { projection: this.projection });
+  }
+
   /** μ_p(x) and σ_p(x) of the prior network (eval mode). */
   prior(x: tf.Tensor4D): PriorParameters {
     return tf.tidy(() => {

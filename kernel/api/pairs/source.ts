@@ -146,6 +146,25 @@ export class PairSource {
   }
 
   /**
+   * Image `index` (file order) with `n` perturbations drawn as this source draws them (a limited
+   * bank draws from that image's bank), as tensors [n, h, w, c]; the caller disposes them.
+   * Shows all the variety of x̃ a model trained on this source sees of one image.
+   */
+  tensorDraws(index: number, n: number): PairTensorBatch {
+    if (!Number.isInteger(index) || index < 0 || index >= this.images.count) {
+      throw new ArgumentError(`tensorDraws: index must be an integer in [0, ${this.images.count}), got ${index}`);
+    }
+    if (!Number.isInteger(n) || n < 1) throw new ArgumentError(`tensorDraws: n must be an integer >= 1, got ${n}`);
+    const indices = new Int32Array(n).fill(index);
+    const x = this.images.gather(indices);
+    const src = new Int32Array(n).fill(this.images.sourceIndices[index]);
+    const [h, w, c] = this.images.imageShape;
+    const shape: Shape4 = [n, h, w, c];
+    const xPerturbed = this.makePerturbed(x, shape, this.base.fork(`draws/${index}`), src);
+    return toTensors({ x, xPerturbed, shape, indices });
+  }
+
+  /**
    * The same source restricted to its first `n` images (file order; shuffled among themselves
    * when this source shuffles). Unshuffled, its pairs are the first `n` of this source's.
    */

@@ -32,8 +32,12 @@ export interface EpochSummary {
   seconds: number;
 }
 
-/** `Trainer.run({ callbacks })`: after every optimiser step and after every epoch (validation included). */
+/**
+ * `Trainer.run({ callbacks })`: after every optimiser step, after every epoch (validation
+ * included), and once when `run` returns or throws (finished, paused, interrupted or failed).
+ */
 export interface TrainCallbacks {
   onBatchEnd?: Callback<TrainProgress>;
   onEpochEnd?: Callback<EpochSummary>;
+  onTrainEnd?: Callback<{ epoch: number; globalStep: number }>;
 }

@@ -19,6 +19,7 @@ import { initBackend, type BackendInfo } from '../backend';
 import { betaAt, learningRateAt } from '../config/schedules';
 import type { PertsetConfig } from '../config/types';
 import { ConfigError, DivergenceError, InterruptedError, StorageError } from '../errors';
+import { ensureDir } from '../output-dir';
 import { throwIfInterrupted, yieldToEventLoop } from '../interrupt';
 import { createCVAE } from '../models';
 import type { CVAE } from '../models/types';
@@ -217,6 +218,7 @@ export class Trainer {
       throw e;
     } finally {
       this.running = false;
+      await options.callbacks?.onTrainEnd?.({ epoch: this.epochIndex, globalStep: this.global });
     }
   }
 
@@ -332,6 +334,7 @@ export class Trainer {
     } else if (!resume && checkpointExists(latest)) {
       throw new ConfigError(`${this.runDir} already holds a training run; resume it or choose another output directory`);
     }
+    ensureDir(this.runDir, 'run folder');
     writeFileAtomic(path.join(this.runDir, 'config.json'), JSON.stringify(this.config.json, null, 2));
     this.status = new RunStatusWriter(this.runDir, this.config, this.backend, { train: this.data.train.describe(), val: this.data.val.describe() }, { epoch: this.epochIndex, globalStep: this.global });
     this.setStatus(this.finishedFlag ? 'finished' : this.status.status);

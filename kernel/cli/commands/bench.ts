@@ -39,16 +39,16 @@ export const command: Command = {
     const only = values.only === undefined ? undefined : String(values.only).split(',').filter(Boolean);
     for (const name of only ?? []) {
       if (!(WORKLOAD_NAMES as readonly string[]).includes(name)) {
-        throw new ConfigError(`bench: --only: unknown workload "${name}"; expected ${WORKLOAD_NAMES.join(', ')}`);
+        throw new ConfigError(`--only: unknown workload "${name}"; expected ${WORKLOAD_NAMES.join(', ')}`);
       }
     }
     const json = values.json === true;
     const report = await runBench({
-      steps: intOption('bench', 'steps', values.steps as string | undefined, 1),
-      warmup: intOption('bench', 'warmup', values.warmup as string | undefined, 0),
+      steps: intOption('steps', values.steps as string | undefined, 1),
+      warmup: intOption('warmup', values.warmup as string | undefined, 0),
       torch: values['no-torch'] !== true,
       backend: values.backend === undefined ? undefined : parseBackendName(String(values.backend), '--backend'),
-      threads: intOption('bench', 'threads', values.threads as string | undefined, 1),
+      threads: intOption('threads', values.threads as string | undefined, 1),
       only: only as WorkloadName[] | undefined,
       log: json ? undefined : (line) => console.error(line),
     });

@@ -58,7 +58,7 @@ async function download(argv: string[]): Promise<number> {
     force: { type: 'boolean' },
   }, true);
   if (positionals.length !== 1 || positionals[0] !== 'mnist') {
-    throw new ConfigError(`data download: expected the dataset name "mnist", got ${positionals.length ? positionals.map((p) => `"${p}"`).join(' ') : 'nothing'}`);
+    throw new ConfigError(`download: expected the dataset name "mnist", got ${positionals.length ? positionals.map((p) => `"${p}"`).join(' ') : 'nothing'}`);
   }
   const reporter = progressReporter();
   try {
@@ -86,7 +86,7 @@ function info(argv: string[]): number {
   try {
     name = resolveDatasetName(values.dataset as string);
   } catch {
-    throw new ConfigError(`data info: --dataset must be one of ${DATASET_NAMES.join(', ')}, got "${values.dataset}"`);
+    throw new ConfigError(`info: --dataset must be one of ${DATASET_NAMES.join(', ')}, got "${values.dataset}"`);
   }
   const dir = values.data as string | undefined;
   const located = locateDataset(name, { dir });
@@ -120,6 +120,6 @@ export const command: Command = {
     const [sub, ...rest] = argv;
     if (sub === 'download') return download(rest);
     if (sub === 'info') return info(rest);
-    throw new ConfigError(`data: expected "download" or "info", got ${sub ? `"${sub}"` : 'nothing'} (see \`pertset data --help\`)`);
+    throw new ConfigError(`expected "download" or "info", got ${sub ? `"${sub}"` : 'nothing'} (see \`pertset data --help\`)`);
   },
 };

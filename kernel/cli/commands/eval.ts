@@ -47,8 +47,8 @@ export const command: Command = {
       backend: { type: 'string' },
     });
     const { runDir, checkpoint } = runDirOptions('eval', values);
-    const radius = numberOption('eval', 'radius', values.radius as string | undefined, 0);
-    if (radius === 0) throw new ConfigError('eval: --radius must be > 0, got "0"');
+    const radius = numberOption('radius', values.radius as string | undefined, 0);
+    if (radius === 0) throw new ConfigError('--radius must be > 0, got "0"');
     const json = values.json === true;
     // A result that cannot be saved (disk full, read-only) is still printed, then reported as an error.
     let unsaved: ResultNotSavedError<EvalResult> | null = null;
@@ -58,9 +58,9 @@ export const command: Command = {
       try {
         return await interruptible('stopping the evaluation', () => evaluateRun(runDir, {
           radius,
-          limit: intOption('eval', 'limit', values.limit as string | undefined, 1),
-          attack: { steps: intOption('eval', 'steps', values.steps as string | undefined, 0), keepBest: values['final-iterate'] !== true },
-          samples: intOption('eval', 'samples', values.samples as string | undefined, 1),
+          limit: intOption('limit', values.limit as string | undefined, 1),
+          attack: { steps: intOption('steps', values.steps as string | undefined, 0), keepBest: values['final-iterate'] !== true },
+          samples: intOption('samples', values.samples as string | undefined, 1),
           overApproximation: values['no-oae'] === true ? false : undefined,
           projection: values['reference-renorm'] === true ? 'reference-renorm' : 'ball',
           dataDir: values.data as string | undefined,

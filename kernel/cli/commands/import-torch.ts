@@ -37,8 +37,8 @@ export const command: Command = {
     });
     const weights = values.weights as string | undefined;
     const out = values.out as string | undefined;
-    if (!weights) throw new ConfigError('import-torch: --weights DIR_OR_FILE is required (see `pertset import-torch --help`)');
-    if (!out) throw new ConfigError('import-torch: --out RUN_DIR is required (see `pertset import-torch --help`)');
+    if (!weights) throw new ConfigError('--weights DIR_OR_FILE is required (see `pertset import-torch --help`)');
+    if (!out) throw new ConfigError('--out RUN_DIR is required (see `pertset import-torch --help`)');
     await initBackend({ backend: backendOption(values) });
     const result = await importTorchCheckpoint({
       weights, out, architecture: values.arch as string | undefined, config: values.config as string | undefined,

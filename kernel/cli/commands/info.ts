@@ -71,7 +71,7 @@ export const command: Command = {
     });
     const info = await initBackend({
       backend: values.backend === undefined ? undefined : parseBackendName(String(values.backend), '--backend'),
-      threads: intOption('info', 'threads', values.threads as string | undefined, 1),
+      threads: intOption('threads', values.threads as string | undefined, 1),
     });
     const report = infoReport(info);
     console.log(values.json === true ? JSON.stringify(report) : formatInfo(report));

@@ -19,7 +19,7 @@ const USAGE = `usage: pertset kernel install [--user | --prefix DIR | --jupyter-
 
 function target(values: Record<string, unknown>): InstallTarget {
   const chosen = ['user', 'prefix', 'jupyter-path'].filter((k) => values[k] !== undefined);
-  if (chosen.length > 1) throw new ConfigError(`kernel: choose one of --user, --prefix, --jupyter-path (got ${chosen.map((c) => `--${c}`).join(', ')})`);
+  if (chosen.length > 1) throw new ConfigError(`choose one of --user, --prefix, --jupyter-path (got ${chosen.map((c) => `--${c}`).join(', ')})`);
   if (typeof values.prefix === 'string') return { prefix: values.prefix };
   if (typeof values['jupyter-path'] === 'string') return { jupyterPath: values['jupyter-path'] };
   return { user: true };
@@ -50,7 +50,7 @@ export const command: Command = {
         return 0;
       }
       default:
-        throw new ConfigError(`kernel: expected "install", "uninstall" or "list", got ${action === undefined ? 'nothing' : `"${action}"`} (see \`pertset kernel --help\`)`);
+        throw new ConfigError(`expected "install", "uninstall" or "list", got ${action === undefined ? 'nothing' : `"${action}"`} (see \`pertset kernel --help\`)`);
     }
   },
 };

@@ -36,8 +36,8 @@ export const command: Command = {
     });
     const { runDir, checkpoint } = runDirOptions('radius', values);
     const json = values.json === true;
-    const limit = intOption('radius', 'limit', values.limit as string | undefined, 1);
-    const passes = intOption('radius', 'passes', values.passes as string | undefined, 1);
+    const limit = intOption('limit', values.limit as string | undefined, 1);
+    const passes = intOption('passes', values.passes as string | undefined, 1);
     // A result that cannot be saved (disk full, read-only) is still printed, then reported as an error.
     let unsaved: ResultNotSavedError<RadiusResult> | null = null;
     const result = await withStdoutReserved(json, async () => {

@@ -59,17 +59,17 @@ export const command: Command = {
       'checkpoint-steps': { type: 'string' },
     });
     const config = values.config as string | undefined;
-    if (!config) throw new ConfigError('train: --config NAME|FILE is required (see `pertset train --help`)');
+    if (!config) throw new ConfigError('--config NAME|FILE is required (see `pertset train --help`)');
     const trainer = await Trainer.create(config, {
       dataDir: values.data as string | undefined,
       outDir: values.out as string | undefined,
-      epochs: intOption('train', 'epochs', values.epochs as string | undefined, 1),
-      limit: intOption('train', 'limit', values.limit as string | undefined, 1),
-      validationLimit: intOption('train', 'val-limit', values['val-limit'] as string | undefined, 1),
-      batchSize: intOption('train', 'batch-size', values['batch-size'] as string | undefined, 1),
-      seed: intOption('train', 'seed', values.seed as string | undefined, -2147483648),
+      epochs: intOption('epochs', values.epochs as string | undefined, 1),
+      limit: intOption('limit', values.limit as string | undefined, 1),
+      validationLimit: intOption('val-limit', values['val-limit'] as string | undefined, 1),
+      batchSize: intOption('batch-size', values['batch-size'] as string | undefined, 1),
+      seed: intOption('seed', values.seed as string | undefined, -2147483648),
       backend: backendOption(values),
-      checkpointSteps: intOption('train', 'checkpoint-steps', values['checkpoint-steps'] as string | undefined, 0),
+      checkpointSteps: intOption('checkpoint-steps', values['checkpoint-steps'] as string | undefined, 0),
     });
     try {
       const c = trainer.config;

@@ -9,7 +9,7 @@ import { DataFormatError } from '../../../kernel/api/errors';
 import { parseCifarBinary, readCifarBinary, CIFAR_RECORD_BYTES } from '../../../kernel/api/data/cifar-binary';
 import { readDataFile } from '../../../kernel/api/data/file-bytes';
 import { loadDataset } from '../../../kernel/api/data/load';
-import { requirePath, sharedDataDir } from '../../helpers/env';
+import { DEPENDENCIES, need, sharedDataDir } from '../../helpers/env';
 
 const CIFAR = path.join(sharedDataDir(), 'cifar10');
 
@@ -20,7 +20,7 @@ function histogram(labels: Uint8Array): number[] {
 }
 
 test('real CIFAR-10 batch 1: sha256, 10 000 records, class counts of SOURCES.md, CHW→HWC', (t) => {
-  if (!requirePath(t, CIFAR, 'shared CIFAR-10')) return;
+  if (!need(t, DEPENDENCIES.sharedCifar)) return;
   const file = path.join(CIFAR, 'data_batch_1.bin.gz');
   const raw = readDataFile(file);
   assert.equal(createHash('sha256').update(raw).digest('hex'), 'cee916563c9f80d84e3cc88e17fdc0941787f1244f00a67874d45b261883ada5');
@@ -38,7 +38,7 @@ test('real CIFAR-10 batch 1: sha256, 10 000 records, class counts of SOURCES.md,
 });
 
 test('real CIFAR-10 test extract: sha256, 1000 records, first 20 labels of SOURCES.md', (t) => {
-  if (!requirePath(t, CIFAR, 'shared CIFAR-10')) return;
+  if (!need(t, DEPENDENCIES.sharedCifar)) return;
   const file = path.join(CIFAR, 'test_batch_first1000.bin.gz');
   assert.equal(createHash('sha256').update(readDataFile(file)).digest('hex'), '8314c96d7cd65618193bab23acdd5d4c4af15bf6dd00a1781d55beedf3be1ef5');
   const r = readCifarBinary(file);
@@ -47,7 +47,7 @@ test('real CIFAR-10 test extract: sha256, 1000 records, first 20 labels of SOURC
 });
 
 test('loadDataset cifar10 from the shared folder: splits and shapes', (t) => {
-  if (!requirePath(t, CIFAR, 'shared CIFAR-10')) return;
+  if (!need(t, DEPENDENCIES.sharedCifar)) return;
   const test1k = loadDataset('cifar10', { dir: sharedDataDir(), split: 'test' });
   assert.equal(test1k.count, 1000);
   assert.deepEqual(test1k.imageShape, [32, 32, 3]);

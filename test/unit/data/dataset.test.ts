@@ -12,13 +12,14 @@ import { locateDataset, cacheDir } from '../../../kernel/api/data/locate';
 import { embeddedDir } from '../../../kernel/api/data/embedded';
 import { readDataFile } from '../../../kernel/api/data/file-bytes';
 import { torchRandomSplit } from '../../../kernel/api/data/torch-split';
-import { IS_CI, PYTHON, requirePath, sharedDataDir } from '../../helpers/env';
+import { DEPENDENCIES, need, PYTHON, sharedDataDir } from '../../helpers/env';
 
 const SHARED = sharedDataDir();
 const MNIST = path.join(SHARED, 'mnist');
 const NO_ENV: NodeJS.ProcessEnv = { PERTSET_CACHE: path.join(os.tmpdir(), 'pertset-empty-cache-for-tests') };
 
 test('the validation split replays torch.manual_seed(0) + random_split exactly (checked against PyTorch)', (t) => {
+  if (!need(t, DEPENDENCIES.torch)) return;
   const script = [
     'import torch, json',
     'out = {}',
@@ -29,12 +30,7 @@ test('the validation split replays torch.manual_seed(0) + random_split exactly (
     'print(json.dumps(out))',
   ].join('\n');
   const r = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    const msg = `PyTorch not usable via ${PYTHON}: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
-    if (IS_CI) throw new Error(`${msg} (required under CI=true)`);
-    t.skip(msg);
-    return;
-  }
+  assert.equal(r.status, 0, r.stderr);
   const torch = JSON.parse(r.stdout) as Record<string, { train_head: number[]; val: number[] }>;
   for (const [n, v] of [[60000, 1000], [4000, 500], [50000, 1000]]) {
     const ours = torchRandomSplit(n, v, 0);
@@ -45,7 +41,7 @@ test('the validation split replays torch.manual_seed(0) + random_split exactly (
 });
 
 test('MNIST splits: train 59k / val 1k disjoint and covering the training file, test 10k, limit takes the first N', (t) => {
-  if (!requirePath(t, MNIST, 'shared MNIST')) return;
+  if (!need(t, DEPENDENCIES.sharedMnist)) return;
   const train = loadDataset('mnist', { dir: SHARED, split: 'train' });
   const val = loadDataset('mnist', { dir: SHARED, split: 'val' });
   const test10k = loadDataset('mnist', { dir: SHARED, split: 'test' });
@@ -72,7 +68,7 @@ test('MNIST splits: train 59k / val 1k disjoint and covering the training file, 
 });
 
 test('the description is plain JSON and names the source', (t) => {
-  if (!requirePath(t, MNIST, 'shared MNIST')) return;
+  if (!need(t, DEPENDENCIES.sharedMnist)) return;
   const ds = loadDataset('mnist', { dir: MNIST, split: 'val', limit: 10, padding: 7 });
   const d = ds.describe();
   assert.deepEqual(JSON.parse(JSON.stringify(d)), d);
@@ -110,7 +106,7 @@ test('embedded Fashion-MNIST subset: loads offline, counts, raw sha256 as record
 
 test('the embedded subset equals the first images of Debian\'s dataset-fashion-mnist', (t) => {
   const debian = '/usr/share/datasets/fashion-mnist';
-  if (!requirePath(t, debian, "Debian's dataset-fashion-mnist")) return;
+  if (!need(t, DEPENDENCIES.debianFashionMnist)) return;
   const full = zlib.gunzipSync(fs.readFileSync(path.join(debian, 't10k-images-idx3-ubyte.gz')));
   const ours = loadDataset('embedded', { split: 'test' });
   assert.deepEqual(Buffer.from(ours.images), full.subarray(16, 16 + 1000 * 784));
@@ -220,7 +216,7 @@ test('pad(p) puts the image in the centre of a zero canvas', () => {
 
 test("Fashion-MNIST from Debian's system-wide install after the cache: 60k/10k, 6000 and 1000 per class", (t) => {
   const debian = '/usr/share/datasets/fashion-mnist';
-  if (!requirePath(t, debian, "Debian's dataset-fashion-mnist")) return;
+  if (!need(t, DEPENDENCIES.debianFashionMnist)) return;
   const located = locateDataset('fashion-mnist', { env: NO_ENV });
   assert.deepEqual([located.origin, located.dir], ['system', debian]);
   const all = loadDataset('fashion-mnist', { env: NO_ENV, split: 'trainval' });

@@ -9,14 +9,14 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import { downloadMnist, DownloadError, mnistMirrors, MNIST_MIRRORS } from '../../../kernel/api/data/download';
 import { loadDataset } from '../../../kernel/api/data/load';
-import { IS_CI, REPO_ROOT, sharedDataDir } from '../../helpers/env';
+import { DEPENDENCIES, need, REPO_ROOT, sharedDataDir } from '../../helpers/env';
 
 // A local server standing in for the public mirrors (tests never touch the network):
 //   /good/<file>     the shared MNIST files
 //   /corrupt/<file>  the same with one decompressed byte changed (valid gzip, wrong sha256)
 //   /missing/<file>  404
 const MNIST = path.join(sharedDataDir(), 'mnist');
-const haveMnist = fs.existsSync(MNIST);
+const haveMnist = DEPENDENCIES.sharedMnist.missing() === undefined;
 let server: http.Server;
 let base = '';
 const requests: string[] = [];
@@ -54,12 +54,6 @@ after(() => {
   server?.close();
 });
 
-function skipWithoutMnist(t: { skip(msg: string): void }): boolean {
-  if (haveMnist) return false;
-  if (IS_CI) throw new Error(`shared MNIST not found at ${MNIST} (required under CI=true)`);
-  t.skip(`shared MNIST not found at ${MNIST}`);
-  return true;
-}
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'pertset-dl-'));
 
@@ -71,7 +65,7 @@ test('mirror list: option, then PERTSET_MNIST_MIRROR (comma-separated), then the
 });
 
 test('a 404 mirror is skipped, the next one serves, sha256 is verified and the cache then loads', async (t) => {
-  if (skipWithoutMnist(t)) return;
+  if (!need(t, DEPENDENCIES.sharedMnist)) return;
   const cache = tmp();
   const lines: string[] = [];
   let progressEvents = 0;
@@ -102,7 +96,7 @@ test('a 404 mirror is skipped, the next one serves, sha256 is verified and the c
 });
 
 test('a corrupted file is a checksum error naming both hashes, and nothing is left in the cache', async (t) => {
-  if (skipWithoutMnist(t)) return;
+  if (!need(t, DEPENDENCIES.sharedMnist)) return;
   const cache = tmp();
   await assert.rejects(downloadMnist({ cache, mirrors: [`${base}/corrupt`] }), (e: unknown) => {
     assert.ok(e instanceof DownloadError);
@@ -114,7 +108,7 @@ test('a corrupted file is a checksum error naming both hashes, and nothing is le
 });
 
 test('every mirror failing gives one clear error listing each attempt', async (t) => {
-  if (skipWithoutMnist(t)) return;
+  if (!need(t, DEPENDENCIES.sharedMnist)) return;
   await assert.rejects(downloadMnist({ cache: tmp(), mirrors: [`${base}/missing`, `${base}/corrupt`] }), (e: unknown) => {
     assert.ok(e instanceof DownloadError);
     assert.ok(e.message.includes(`${base}/missing/train-images-idx3-ubyte.gz: HTTP 404`), e.message);
@@ -135,7 +129,7 @@ function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number;
 }
 
 test('CLI: pertset data download mnist with PERTSET_MNIST_MIRROR and --cache, then data info uses the cache', async (t) => {
-  if (skipWithoutMnist(t)) return;
+  if (!need(t, DEPENDENCIES.sharedMnist)) return;
   const cache = tmp();
   const r = await runCli(['data', 'download', 'mnist', '--cache', cache], { PERTSET_MNIST_MIRROR: `${base}/missing,${base}/good` });
   assert.equal(r.code, 0, r.stderr);
@@ -151,7 +145,7 @@ test('CLI: pertset data download mnist with PERTSET_MNIST_MIRROR and --cache, th
 });
 
 test('CLI: download from a corrupt mirror exits 1 with the checksum error; bad arguments exit 1', async (t) => {
-  if (skipWithoutMnist(t)) return;
+  if (!need(t, DEPENDENCIES.sharedMnist)) return;
   const r = await runCli(['data', 'download', 'mnist', '--cache', tmp(), '--mirror', `${base}/corrupt`], {});
   assert.equal(r.code, 1);
   assert.match(r.stderr, /pertset data: could not download train-images-idx3-ubyte from any mirror/);
@@ -172,9 +166,11 @@ test('CLI: data info names the embedded fallback, an explicit folder, and a miss
   const missing = await runCli(['data', 'info', '--data', path.join(empty, 'nope')], {});
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /MNIST not found in .*nope/);
-  if (haveMnist) {
-    const explicit = await runCli(['data', 'info', '--data', sharedDataDir(), '--json'], {});
-    assert.equal(explicit.code, 0, explicit.stderr);
-    assert.equal(JSON.parse(explicit.stdout).origin, 'explicit');
-  }
+});
+
+test('CLI: data info --data DIR reports an explicit folder', async (t) => {
+  if (!need(t, DEPENDENCIES.sharedMnist)) return;
+  const explicit = await runCli(['data', 'info', '--data', sharedDataDir(), '--json'], {});
+  assert.equal(explicit.code, 0, explicit.stderr);
+  assert.equal(JSON.parse(explicit.stdout).origin, 'explicit');
 });

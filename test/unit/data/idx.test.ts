@@ -8,7 +8,7 @@ import * as zlib from 'zlib';
 import { DataFormatError } from '../../../kernel/api/errors';
 import { parseIdx, readIdx, readIdxImagesAndLabels } from '../../../kernel/api/data/idx';
 import { readDataFile } from '../../../kernel/api/data/file-bytes';
-import { requirePath, sharedDataDir } from '../../helpers/env';
+import { DEPENDENCIES, need, sharedDataDir } from '../../helpers/env';
 
 const MNIST = path.join(sharedDataDir(), 'mnist');
 // Raw sha256 from ../shared/data/SOURCES.md.
@@ -54,7 +54,7 @@ function assertDataError(fn: () => unknown, ...fragments: (string | RegExp)[]): 
 }
 
 test('real MNIST: raw sha256 of the four files match SOURCES.md', (t) => {
-  if (!requirePath(t, MNIST, 'shared MNIST')) return;
+  if (!need(t, DEPENDENCIES.sharedMnist)) return;
   for (const [file, sha] of Object.entries(RAW_SHA256)) {
     const raw = readDataFile(path.join(MNIST, file));
     assert.equal(createHash('sha256').update(raw).digest('hex'), sha, file);
@@ -62,7 +62,7 @@ test('real MNIST: raw sha256 of the four files match SOURCES.md', (t) => {
 });
 
 test('real MNIST: counts, shapes and the published label histograms', (t) => {
-  if (!requirePath(t, MNIST, 'shared MNIST')) return;
+  if (!need(t, DEPENDENCIES.sharedMnist)) return;
   const train = readIdxImagesAndLabels(path.join(MNIST, 'train-images-idx3-ubyte.gz'), path.join(MNIST, 'train-labels-idx1-ubyte.gz'));
   assert.deepEqual([train.count, train.height, train.width], [60000, 28, 28]);
   assert.equal(train.images.length, 60000 * 784);

@@ -6,13 +6,13 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { jsAdamStep } from '../../../kernel/api/backend/adam';
-import { addonOrFallback } from './native-expectation';
+import { requireAddon } from './native-expectation';
 import { convRef, geometryArgs, makeInts, matmulRef, normRelError, randomValues, type Geometry } from './reference';
 
 const TOL = 1e-5;
 
-test('sgemm matches a double-precision reference: random shapes, transposes, offsets, batches, broadcast', () => {
-  const addon = addonOrFallback();
+test('sgemm matches a double-precision reference: random shapes, transposes, offsets, batches, broadcast', (t) => {
+  const addon = requireAddon(t);
   if (!addon) return;
   const int = makeInts(1);
   for (let c = 0; c < 40; c++) {
@@ -36,8 +36,8 @@ test('sgemm matches a double-precision reference: random shapes, transposes, off
   }
 });
 
-test('sgemm alpha/beta accumulate, and a TypedArray view is addressed from its own start', () => {
-  const addon = addonOrFallback();
+test('sgemm alpha/beta accumulate, and a TypedArray view is addressed from its own start', (t) => {
+  const addon = requireAddon(t);
   if (!addon) return;
   const backing = new Float32Array(64);
   const A = new Float32Array(backing.buffer, 16, 6); // 2x3 at float 4
@@ -49,16 +49,16 @@ test('sgemm alpha/beta accumulate, and a TypedArray view is addressed from its o
   assert.deepEqual([...backing.subarray(0, 4)], [0, 0, 0, 0], 'view offset respected');
 });
 
-test('sgemm with K = 0 writes zeros (beta 0)', () => {
-  const addon = addonOrFallback();
+test('sgemm with K = 0 writes zeros (beta 0)', (t) => {
+  const addon = requireAddon(t);
   if (!addon) return;
   const C = new Float32Array([7, 7, 7, 7]);
   addon.sgemm(false, false, 2, 2, 0, 1, new Float32Array(1), 0, new Float32Array(1), 0, 0, C, 0);
   assert.deepEqual([...C], [0, 0, 0, 0]);
 });
 
-test('bounds checks: bad offsets, sizes, strides and arguments throw before any BLAS call', () => {
-  const addon = addonOrFallback();
+test('bounds checks: bad offsets, sizes, strides and arguments throw before any BLAS call', (t) => {
+  const addon = requireAddon(t);
   if (!addon) return;
   const A = new Float32Array(12), B = new Float32Array(12), C = new Float32Array(16);
   C.fill(3);
@@ -89,8 +89,8 @@ test('bounds checks: bad offsets, sizes, strides and arguments throw before any 
   assert.ok(C.every((v) => v === 0), 'the failed calls left C as the good call wrote it');
 });
 
-test('epilogue: bias (per column or scalar) and every fusable activation', () => {
-  const addon = addonOrFallback();
+test('epilogue: bias (per column or scalar) and every fusable activation', (t) => {
+  const addon = requireAddon(t);
   if (!addon) return;
   const rows = 3, cols = 5;
   const base = randomValues(rows * cols, 9).map((v) => v * 4);
@@ -126,8 +126,8 @@ const GEOMETRIES: Array<[string, Geometry, number]> = [
   ['1x1 pointwise', { batch: 3, inHeight: 4, inWidth: 5, inChannels: 6, filterHeight: 1, filterWidth: 1, strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0, dilationHeight: 1, dilationWidth: 1, outHeight: 4, outWidth: 5 }, 2],
 ];
 
-test('im2col and col2im are adjoint, and conv2d / its gradients match direct references', () => {
-  const addon = addonOrFallback();
+test('im2col and col2im are adjoint, and conv2d / its gradients match direct references', (t) => {
+  const addon = requireAddon(t);
   if (!addon) return;
   GEOMETRIES.forEach(([name, g, co], gi) => {
     const nIn = g.batch * g.inHeight * g.inWidth * g.inChannels;
@@ -171,8 +171,8 @@ test('im2col and col2im are adjoint, and conv2d / its gradients match direct ref
   });
 });
 
-test('adam agrees with the JS FusedAdam loop to float32 rounding, moments in place', () => {
-  const addon = addonOrFallback();
+test('adam agrees with the JS FusedAdam loop to float32 rounding, moments in place', (t) => {
+  const addon = requireAddon(t);
   if (!addon) return;
   const n = 100003; // not a multiple of the vector width
   const w = randomValues(n, 60), g = randomValues(n, 61);
@@ -190,8 +190,8 @@ test('adam agrees with the JS FusedAdam loop to float32 rounding, moments in pla
   assert.ok(step1.some((d) => d !== 0), 'weights moved');
 });
 
-test('colSum sums columns (bias gradient), threaded and not', () => {
-  const addon = addonOrFallback();
+test('colSum sums columns (bias gradient), threaded and not', (t) => {
+  const addon = requireAddon(t);
   if (!addon) return;
   for (const [rows, cols] of [[3, 4], [70000, 3], [1000, 130], [1100000, 4]]) {
     const x = randomValues(rows * cols, rows);
@@ -204,8 +204,8 @@ test('colSum sums columns (bias gradient), threaded and not', () => {
   }
 });
 
-test('setNumThreads and info describe the BLAS', () => {
-  const addon = addonOrFallback();
+test('setNumThreads and info describe the BLAS', (t) => {
+  const addon = requireAddon(t);
   if (!addon) return;
   assert.equal(addon.setNumThreads(1), 1);
   assert.equal(addon.info().threads, 1);

@@ -1,21 +1,24 @@
 /**
- * Whether these tests must see the native accelerator. Under CI=true the addon must be built and
- * active (a missing build is a failure). Elsewhere an absent addon is allowed, and the tests then
- * assert the fallback instead: plain wasm with a reason that names the missing addon.
- * With PERTSET_NATIVE=0 (CI's second pass over the backend tests) it must be off, saying so.
+ * Whether these tests must see the native accelerator. Tests of the addon itself need it
+ * (`requireAddon`: a skip without it, a failure under CI=true). Tests of the wasm backend run
+ * either way and assert what each case implies: active with the addon (always under CI=true),
+ * plain wasm with a reason naming the missing addon without it, and off with PERTSET_NATIVE=0
+ * (the runner's second pass over the backend tests).
  */
 import * as assert from 'node:assert/strict';
-import { IS_CI } from '../../helpers/env';
+import type { TestContext } from 'node:test';
+import { DEPENDENCIES, IS_CI, need } from '../../helpers/env';
 import { loadAddon, type NativeAddon } from '../../../kernel/api/backend/native/addon';
 import type { NativeStatus } from '../../../kernel/api/backend/native';
 
-/** The addon, or null after asserting the documented fallback (never null under CI). */
-export function addonOrFallback(): NativeAddon | null {
-  const load = loadAddon();
-  if (load.addon) return load.addon;
-  if (IS_CI) assert.fail(`native addon required under CI=true: ${load.reason}`);
-  assert.match(load.reason, /addon (not built|failed to load|at .* is from another version)/);
-  return null;
+/** The addon, or undefined when the test was skipped for lack of it (the caller returns). */
+export function requireAddon(t: TestContext): NativeAddon | undefined {
+  return need(t, DEPENDENCIES.nativeAddon) ? loadAddon().addon ?? undefined : undefined;
+}
+
+/** Whether the addon is built and loads here. */
+export function addonBuilt(): boolean {
+  return DEPENDENCIES.nativeAddon.missing() === undefined;
 }
 
 /**
@@ -28,7 +31,7 @@ export function assertEnabledStatus(status: NativeStatus | null | undefined, set
     assert.deepEqual(status, { active: false, reason: 'disabled (PERTSET_NATIVE=0)' });
     return false;
   }
-  if (loadAddon().addon || IS_CI) {
+  if (addonBuilt() || IS_CI) {
     assert.equal(status.active, true, `native accelerator should be active: ${status.reason}`);
     assert.ok((status.threads ?? 0) >= 1);
     assert.match(status.blas ?? '', /\S/);

@@ -23,7 +23,7 @@ function cli(...args: string[]) {
 test('errors name the problem and exit non-zero', () => {
   const missing = cli('train');
   assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /pertset train: train: --config NAME\|FILE is required/);
+  assert.match(missing.stderr, /^pertset train: --config NAME\|FILE is required/m);
   const unknown = cli('train', '--config', 'mnist_fc_lnf');
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /no such shipped config \(expected one of mnist_conv_linf/);
