@@ -3,8 +3,10 @@
  * 100,000 messages (clients spend milliseconds on each, so `idle` arrived minutes late, and a
  * subscriber that falls behind by the socket's high-water mark loses messages).
  *
- * - Stream text is buffered and sent at most every `intervalMs`, or at once when `maxChars`
- *   are waiting; consecutive writes to the same stream of the same cell become one message.
+ * - Output after a quiet `intervalMs` goes out at once (so a line printed before a long
+ *   synchronous computation is seen before it); what follows within `intervalMs` is buffered
+ *   and sent when the interval ends, or at once when `maxChars` are waiting. Consecutive writes
+ *   to the same stream of the same cell become one message.
  * - `update_display_data` for a display id still waiting replaces the waiting one in its place
  *   (a fast training loop's intermediate states are skipped; the final state always goes out).
  * - Every other message (display_data, clear_output, execute_result, error, status, ...) first
@@ -31,6 +33,8 @@ export class IopubCoalescer {
   private updates = new Map<string, Extract<Pending, { kind: 'update' }>>();
   private chars = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** When stream text or a display update was last sent (performance.now()). */
+  private lastOutputAt = -Infinity;
   private readonly intervalMs: number;
   private readonly maxChars: number;
 
@@ -45,6 +49,7 @@ export class IopubCoalescer {
 
   stream(parent: Parent, name: string, text: string): void {
     if (!text) return;
+    if (this.quiet()) return this.sendOutput(parent, 'stream', { name, text });
     const last = this.pending[this.pending.length - 1];
     if (last?.kind === 'stream' && last.name === name && last.parent === parent) last.chunks.push(text);
     else this.pending.push({ kind: 'stream', parent, name, chunks: [text] });
@@ -57,6 +62,7 @@ export class IopubCoalescer {
   updateDisplay<C extends { transient?: { display_id?: string } }>(parent: Parent, content: C): void {
     const id = content.transient?.display_id;
     if (!id) return this.publish(parent, 'update_display_data', content);
+    if (this.quiet()) return this.sendOutput(parent, 'update_display_data', content);
     const waiting = this.updates.get(id);
     if (waiting && waiting.parent === parent) {
       waiting.content = content;
@@ -86,9 +92,19 @@ export class IopubCoalescer {
     this.updates.clear();
     this.chars = 0;
     for (const p of pending) {
-      if (p.kind === 'stream') this.send(p.parent, 'stream', { name: p.name, text: p.chunks.join('') });
-      else this.send(p.parent, 'update_display_data', p.content);
+      if (p.kind === 'stream') this.sendOutput(p.parent, 'stream', { name: p.name, text: p.chunks.join('') });
+      else this.sendOutput(p.parent, 'update_display_data', p.content);
     }
+  }
+
+  /** Nothing waiting and no output sent for an interval: new output need not wait. */
+  private quiet(): boolean {
+    return this.pending.length === 0 && performance.now() - this.lastOutputAt >= this.intervalMs;
+  }
+
+  private sendOutput(parent: Parent, msgType: string, content: object): void {
+    this.lastOutputAt = performance.now();
+    this.send(parent, msgType, content);
   }
 
   private schedule(): void {
