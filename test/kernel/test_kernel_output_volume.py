@@ -127,7 +127,7 @@ class OutputVolume(kernel_env.LiveKernelCase):
         self.assertLess(max(i for i, k in enumerate(kinds) if k == "update_display_data"), kinds.index("stream"))
         self.assertLess(len(updates), 20000, "display updates are not coalesced")
 
-    def test_a_subscriber_that_falls_behind_loses_nothing(self):
+    def test_slow_subscriber_loses_nothing(self):
         # Alternating stdout/stderr cannot be merged without reordering: 5,000 messages, more than
         # a PUB socket's default high-water marks (1,000 queued at each end) let a reader fall behind.
         import zmq
