@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const require = createRequire(import.meta.url);
 const zmq = require('zeromq');
-const { Message } = require(path.join(root, 'dist/kernel/jupyter/wire.js'));
+const { MessageCodec, newMessage } = require(path.join(root, 'dist/kernel/contract/jupyter-wire.js'));
 
 const { values } = parseArgs({ options: { starts: { type: 'string', default: '3' }, cells: { type: 'string', default: '30' } } });
 const STARTS = Number(values.starts);
@@ -42,11 +42,7 @@ function freePort() {
 }
 
 function request(type, content) {
-  const m = new Message();
-  m.header = { version: '5.3', date: new Date().toISOString(), session: 'bench', username: 'bench', msg_type: type, msg_id: randomBytes(8).toString('hex') };
-  m.parent = {};
-  m.content = content;
-  return m;
+  return newMessage(type, content, 'bench', {}, 'bench');
 }
 
 function writeSpecs(jupyterPath) {
@@ -70,15 +66,12 @@ async function runOnce(jupyterPath, name, cells, cwd) {
   const argv = spec.argv.map((a) => a.replace('{connection_file}', conn));
   const dealer = new zmq.Dealer({ receiveTimeout: 120000 });
   dealer.connect(`tcp://127.0.0.1:${shell}`);
-  const send = (m) => {
-    const frames = [];
-    m.signAndSend(key, { send: (f) => frames.push(...f) });
-    return dealer.send(frames);
-  };
+  const codec = new MessageCodec(key);
+  const send = (m) => dealer.send(codec.encode(m));
   const replyTo = async (m) => {
     for (;;) {
-      const r = Message.parse(key, await dealer.receive());
-      if (r.parent.msg_id === m.header.msg_id) return r;
+      const r = codec.decode(await dealer.receive()).message;
+      if (r.parent_header.msg_id === m.header.msg_id) return r;
     }
   };
   const t0 = performance.now();

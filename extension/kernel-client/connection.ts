@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { randomBytes, randomUUID } from 'crypto';
 import * as zmq from 'zeromq';
-import { JupyterMessage, MessageCodec } from './wire';
+import { JupyterMessage, MessageCodec, WireError } from '../../kernel/contract/jupyter-wire';
 
 export interface ConnectionInfo {
   ip: string;
@@ -83,8 +83,15 @@ export class KernelConnection {
     const socket = this.sockets[channel];
     try {
       for await (const frames of socket) {
-        const msg = this.codec.decode(frames);
-        if (msg) this.onMessage(channel, msg);
+        let msg: JupyterMessage;
+        try {
+          msg = this.codec.decode(frames).message;
+        } catch (err) {
+          // Not from our kernel (bad signature) or garbled: ignored, as Jupyter's own clients do.
+          if (err instanceof WireError) continue;
+          throw err;
+        }
+        this.onMessage(channel, msg);
       }
     } catch (err) {
       // Receiving ends with an error when the socket is closed; anything else is worth a log line,

@@ -7,6 +7,7 @@ import { expandShorthandProperties } from './cell-source';
 import * as fs from 'fs';
 import * as path from 'path';
 import { format } from 'util';
+import { initBackend } from '../api/backend';
 import { clearInterrupt, interruptChecks, requestInterrupt } from '../api/interrupt';
 import { resultBundle } from '../api/display/display';
 import { setDisplaySink } from '../api/display/sink';
@@ -110,13 +111,26 @@ export class KernelSession {
     return this.ready;
   }
 
-  /** Imports the API as `pertset` (and `display`) before the first cell. */
+  /**
+   * Imports the API as `pertset` (and `display`, `tf`) before the first cell, and starts
+   * pertset's backend, so plain `tf` calls in the first cell already run on it (not on tfjs's
+   * default `cpu`, which prints a banner asking to install tfjs-node).
+   */
   private async runPreamble(): Promise<void> {
     this.capture = { diagnostics: [] };
     const ok = await this.executor.execute(preambleSource());
     if (!ok) {
       const why = this.capture.diagnostics.join('\n') || String(this.capture.thrown?.value);
       this.preambleFailure = `pertset kernel: loading the API failed, cells run without \`pertset\`:\n${why}\n`;
+      debugLog(this.preambleFailure);
+      return;
+    }
+    try {
+      const backend = await initBackend();
+      debugLog(`backend ${backend.name} (${backend.notes.join('; ')})`);
+    } catch (e) {
+      // E.g. PERTSET_BACKEND names a backend that cannot start: say so on the first cell.
+      this.preambleFailure = `pertset kernel: starting the TensorFlow.js backend failed: ${(e as Error).message}\n`;
       debugLog(this.preambleFailure);
     }
   }

@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { History } from '../../kernel/jupyter/history';
 import { compileError, runtimeError } from '../../kernel/jupyter/cell-errors';
-import { Message } from '../../kernel/jupyter/wire';
 import { preambleSource } from '../../kernel/jupyter/preamble';
 import { InterruptedError } from '../../kernel/api/errors';
 
@@ -29,23 +28,6 @@ test('runtime errors keep the name, message and the user frames only', () => {
   assert.equal(c.ename, 'TypeScriptError');
   assert.equal(c.evalue, '1:5 - Type A (and 1 more)');
   assert.equal(c.traceback.length, 2);
-});
-
-test('wire messages are signed, verified and replied to with the parent header', () => {
-  const key = 'secret';
-  const original = new Message();
-  original.header = { version: '5.3', date: '', session: 's', username: 'u', msg_type: 'kernel_info_request', msg_id: 'm1' };
-  original.parent = original.header;
-  let frames: Buffer[] = [];
-  original.signAndSend(key, { send: (f) => (frames = f.map((x) => Buffer.from(x))) });
-  const parsed = Message.parse(key, frames);
-  assert.equal(parsed.header.msg_id, 'm1');
-  const reply = parsed.reply('kernel_info_reply', { status: 'ok' });
-  assert.equal(reply.parent.msg_id, 'm1');
-  assert.equal(reply.header.msg_type, 'kernel_info_reply');
-  assert.notEqual(reply.header.msg_id, 'm1');
-  assert.throws(() => Message.parse('other key', frames), /invalid HMAC signature/);
-  assert.throws(() => Message.parse(key, frames.slice(1)), /without the <IDS\|MSG> delimiter/);
 });
 
 test('the preamble imports the API by absolute path as `pertset` plus `display` and `tf`', () => {

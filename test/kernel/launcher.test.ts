@@ -12,7 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as zmq from 'zeromq';
 import { REPO_ROOT } from '../helpers/env';
-import { Message } from '../../kernel/jupyter/wire';
+import { MessageCodec, newMessage, type JupyterMessage } from '../../kernel/contract/jupyter-wire';
 
 const LAUNCHER = path.join(REPO_ROOT, 'dist', 'kernel', 'jupyter', 'launcher.js');
 
@@ -27,12 +27,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-function request(type: string, content: object): Message {
-  const m = new Message();
-  m.header = { version: '5.3', date: new Date().toISOString(), session: 'test', username: 'test', msg_type: type, msg_id: randomBytes(8).toString('hex') };
-  m.parent = {} as Message['parent'];
-  m.content = content;
-  return m;
+function request(type: string, content: object): JupyterMessage<object> {
+  return newMessage(type, content, 'test', {}, 'test');
 }
 
 test('the launcher serves kernel_info, execute and shutdown over raw ZeroMQ', async () => {
@@ -56,18 +52,17 @@ test('the launcher serves kernel_info, execute and shutdown over raw ZeroMQ', as
     ctl.connect(`tcp://127.0.0.1:${control}`);
     sub.connect(`tcp://127.0.0.1:${iopub}`);
     sub.subscribe();
-    const send = async (sock: zmq.Dealer, m: Message) => {
-      const frames: Array<Buffer | string> = [];
-      m.signAndSend(key, { send: (f) => frames.push(...f) });
-      await sock.send(frames);
+    const codec = new MessageCodec(key);
+    const send = async (sock: zmq.Dealer, m: JupyterMessage<object>) => {
+      await sock.send(codec.encode(m));
     };
-    const receive = async (sock: zmq.Dealer | zmq.Subscriber) => Message.parse(key, (await sock.receive()) as Buffer[]);
+    const receive = async (sock: zmq.Dealer | zmq.Subscriber) => codec.decode((await sock.receive()) as Buffer[]).message;
 
     const info = request('kernel_info_request', {});
     await send(dealer, info);
     const infoReply = await receive(dealer);
     assert.equal(infoReply.header.msg_type, 'kernel_info_reply');
-    assert.equal(infoReply.parent.msg_id, info.header.msg_id);
+    assert.equal(infoReply.parent_header.msg_id, info.header.msg_id);
     assert.equal((infoReply.content as { status: string }).status, 'ok');
 
     const exec = request('execute_request', { code: 'pertset.display.lineChart({loss: [1, 2]}).figure.data.length * 21', silent: false, store_history: true, user_expressions: {}, allow_stdin: false });
@@ -78,7 +73,7 @@ test('the launcher serves kernel_info, execute and shutdown over raw ZeroMQ', as
     let result: unknown;
     for (;;) {
       const m = await receive(sub);
-      if (m.parent.msg_id !== exec.header.msg_id) continue;
+      if (m.parent_header.msg_id !== exec.header.msg_id) continue;
       iopubTypes.push(m.header.msg_type);
       if (m.header.msg_type === 'execute_result') result = (m.content as { data: Record<string, unknown> }).data['text/plain'];
       if (m.header.msg_type === 'status' && (m.content as { execution_state: string }).execution_state === 'idle') break;

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { queueSend, type Socket } from '../../kernel/jupyter/wire';
+import { queueSend, type Socket } from '../../kernel/jupyter/send-queue';
 
 /** A socket that defers every third send (like zeromq after a burst) and is busy until then. */
 function burstySocket() {
