@@ -46,5 +46,5 @@ export class StorageError extends PertsetError {
 /** Another process is using the run folder (its lock is held). */
 export class RunLockedError extends PertsetError {}
 
-/** A folder the API writes to (run, cache, Jupyter data dir) cannot be created or written. */
-export class OutputDirError extends PertsetError {}
+/** A folder the API writes to (run, cache, Jupyter data dir) cannot be created: a storage error at that folder. */
+export class OutputDirError extends StorageError {}

@@ -32,7 +32,7 @@ function why(dir: string, e: unknown): string {
  */
 export function ensureDir(dir: string, what: string): string {
   const target = path.resolve(dir);
-  const fail = (reason: string) => new OutputDirError(`cannot create the ${what} ${target}: ${reason}`);
+  const fail = (reason: string, code = 'ENOTDIR') => new OutputDirError(`cannot create the ${what} ${target}: ${reason}`, code, target);
   const missing: string[] = [];
   for (let p = target; ; p = path.dirname(p)) {
     let stat: fs.Stats | undefined;
@@ -41,7 +41,7 @@ export function ensureDir(dir: string, what: string): string {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       // ENOTDIR: some ancestor is a file; the walk up finds it and says so.
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw fail(why(p, e));
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw fail(why(p, e), code);
     }
     if (stat) {
       if (!stat.isDirectory()) throw fail(`${p} exists and is not a folder`);
@@ -56,7 +56,7 @@ export function ensureDir(dir: string, what: string): string {
     } catch (e) {
       // Another process may have created it in between; that is fine.
       if ((e as NodeJS.ErrnoException).code === 'EEXIST' && fs.statSync(d).isDirectory()) continue;
-      throw fail(why(d, e));
+      throw fail(why(d, e), (e as NodeJS.ErrnoException).code);
     }
   }
   // An existing folder may still refuse children (/proc/self); find out now, not mid-run.
@@ -64,7 +64,7 @@ export function ensureDir(dir: string, what: string): string {
   try {
     probe = fs.mkdtempSync(path.join(target, '.pertset-probe-'));
   } catch (e) {
-    throw fail(why(path.join(target, '.pertset-probe'), e));
+    throw fail(why(path.join(target, '.pertset-probe'), e), (e as NodeJS.ErrnoException).code);
   } finally {
     if (probe) fs.rmdirSync(probe);
   }

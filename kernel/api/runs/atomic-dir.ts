@@ -18,6 +18,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { ensureDir } from '../output-dir';
 import { StorageError } from '../errors';
 
 /** Test-only fault injection: throw from `afterFile` to simulate a crash mid-write. */
@@ -122,11 +123,7 @@ function removeQuietly(p: string): void {
 /** Replaces directory `target` by one holding exactly `files` (name → bytes or text), atomically. */
 export function writeDirAtomic(target: string, files: Array<[string, Uint8Array | string]>, hooks: AtomicWriteHooks = {}): void {
   const parent = path.dirname(target);
-  try {
-    fs.mkdirSync(parent, { recursive: true });
-  } catch (e) {
-    throw storageError(e, target, `creating ${parent}`);
-  }
+  ensureDir(parent, 'checkpoint folder');
   recoverDir(target);
   const tag = `${process.pid}-${Date.now()}-${counter++}`;
   const tmp = path.join(parent, `.tmp-${path.basename(target)}-${tag}`);
@@ -158,8 +155,8 @@ export function writeDirAtomic(target: string, files: Array<[string, Uint8Array 
 /** Writes one file atomically (temporary sibling + rename). */
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
   const tmp = path.join(path.dirname(file), `.tmp-${path.basename(file)}-${process.pid}-${counter++}`);
+  ensureDir(path.dirname(file), 'folder');
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
     writeFileDurable(tmp, data);
     fs.renameSync(tmp, file);
   } catch (e) {

@@ -9,6 +9,7 @@ import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { ensureDir } from '../output-dir';
 import { RunLockedError } from '../errors';
 import { storageError } from './atomic-dir';
 
@@ -86,11 +87,7 @@ function ageMs(file: string): number {
 export function lockRunDir(runDir: string, command = processCommand()): RunLock {
   const dir = path.resolve(runDir);
   const file = path.join(dir, LOCK_FILE);
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw storageError(e, dir, 'the run folder');
-  }
+  ensureDir(dir, 'run folder');
   const holder: LockHolder = { pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString(), command, token: randomUUID() };
   let tookOver: LockHolder | undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
