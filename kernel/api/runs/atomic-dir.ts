@@ -123,7 +123,8 @@ function removeQuietly(p: string): void {
 /** Replaces directory `target` by one holding exactly `files` (name → bytes or text), atomically. */
 export function writeDirAtomic(target: string, files: Array<[string, Uint8Array | string]>, hooks: AtomicWriteHooks = {}): void {
   const parent = path.dirname(target);
-  ensureDir(parent, 'checkpoint folder');
+  // Only a missing folder goes through ensureDir (safe under /proc); an existing one reports its own write error below.
+  if (!fs.existsSync(parent)) ensureDir(parent, 'checkpoint folder');
   recoverDir(target);
   const tag = `${process.pid}-${Date.now()}-${counter++}`;
   const tmp = path.join(parent, `.tmp-${path.basename(target)}-${tag}`);
@@ -155,7 +156,7 @@ export function writeDirAtomic(target: string, files: Array<[string, Uint8Array 
 /** Writes one file atomically (temporary sibling + rename). */
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
   const tmp = path.join(path.dirname(file), `.tmp-${path.basename(file)}-${process.pid}-${counter++}`);
-  ensureDir(path.dirname(file), 'folder');
+  if (!fs.existsSync(path.dirname(file))) ensureDir(path.dirname(file), 'folder');
   try {
     writeFileDurable(tmp, data);
     fs.renameSync(tmp, file);

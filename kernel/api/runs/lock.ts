@@ -87,7 +87,7 @@ function ageMs(file: string): number {
 export function lockRunDir(runDir: string, command = processCommand()): RunLock {
   const dir = path.resolve(runDir);
   const file = path.join(dir, LOCK_FILE);
-  ensureDir(dir, 'run folder');
+  if (!fs.existsSync(dir)) ensureDir(dir, 'run folder');
   const holder: LockHolder = { pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString(), command, token: randomUUID() };
   let tookOver: LockHolder | undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -102,7 +102,10 @@ export function lockRunDir(runDir: string, command = processCommand()): RunLock 
         fs.closeSync(fd);
         fs.rmSync(file, { force: true });
       }
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw storageError(e, file, 'the run lock');
+      const code = (e as NodeJS.ErrnoException).code;
+      // An existing folder that refuses new entries (/proc/self): ensureDir's check names it.
+      if (code === 'ENOENT') ensureDir(dir, 'run folder');
+      if (code !== 'EEXIST') throw storageError(e, file, 'the run lock');
     }
     const current = readHolder(file);
     if (current === 'missing') continue;
