@@ -12,9 +12,14 @@ import { CheckpointError } from '../errors';
 import { createCVAE } from '../models';
 import type { CVAE } from '../models/types';
 import { recoverDir, writeDirAtomic, type AtomicWriteHooks } from './atomic-dir';
-import type { NamedTensor } from '../train/optimizer';
 
 export const CHECKPOINT_FORMAT = 'pertset-cvae';
+
+/** A tensor with its name, as optimiser state is saved in a checkpoint. */
+export interface NamedTensor {
+  name: string;
+  tensor: tf.Tensor;
+}
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
 export const TRAINER_FILE = 'trainer.json';

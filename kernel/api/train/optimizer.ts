@@ -8,16 +8,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { FusedAdam } from '../backend/adam';
 import { CheckpointError } from '../errors';
+import type { NamedTensor } from '../runs/checkpoint';
 
 export const ADAM_BETA1 = 0.9;
 export const ADAM_BETA2 = 0.999;
 /** PyTorch's default; tfjs would use 1e-7. */
 export const ADAM_EPSILON = 1e-8;
 
-export interface NamedTensor {
-  name: string;
-  tensor: tf.Tensor;
-}
+export type { NamedTensor } from '../runs/checkpoint';
 
 export interface TrainingOptimizer {
   /** `tf.train.adam` or the fused kernel. */
