@@ -7,12 +7,12 @@ import { ArgumentError } from '../errors';
 import { epochPermutation } from '../random';
 
 /** Names accepted by `loadDataset`. `embedded` is the Fashion-MNIST subset shipped in the package. */
-export type DatasetName = 'mnist' | 'fashion-mnist' | 'cifar10' | 'embedded';
-export const DATASET_NAMES: readonly DatasetName[] = ['mnist', 'fashion-mnist', 'cifar10', 'embedded'];
+export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10', 'embedded'] as const;
+export type DatasetName = (typeof DATASET_NAMES)[number];
 
 /** `train`/`val` split the training file as the reference (fixed, seed 0); `trainval` is the whole training file. */
-export type SplitName = 'train' | 'val' | 'test' | 'trainval';
-export const SPLIT_NAMES: readonly SplitName[] = ['train', 'val', 'test', 'trainval'];
+export const SPLIT_NAMES = ['train', 'val', 'test', 'trainval'] as const;
+export type SplitName = (typeof SPLIT_NAMES)[number];
 
 /**
  * How the files were found: explicit path, `PERTSET_DATA`, the per-user cache, a system-wide
