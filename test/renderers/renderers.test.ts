@@ -10,7 +10,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { PNG } from 'pngjs';
 import type { Browser, Page } from 'playwright-core';
+import { histogram } from '../../kernel/api/display';
 import { MIME } from '../../kernel/contract/mime';
+import { DEFAULT_CHART_HEIGHT } from '../../kernel/contract/payloads';
 import { artifactDir, CHROMIUM, DEPENDENCIES, describeNeeding } from '../helpers/env';
 import { CHROMIUM_ARGS, requireRendererBundles, serveStatic, StaticServer, watchErrors } from './browser';
 import { chromium } from 'playwright-core';
@@ -177,6 +179,24 @@ describeNeeding(DEPENDENCIES.chromium, 'notebook renderers in Chromium', () => {
     await shot('plot', 'plotly-light');
     await page.evaluate(() => (window as any).__dispose('plotly', 'plot'));
     assert.equal(await page.locator('#plot .main-svg').count(), 0);
+  });
+
+  it('gives a figure without a height the default height, and keeps a given one', async () => {
+    // The notebook's histogram as the kernel makes it: density bars, a KDE line, percentile markers.
+    const values = Array.from({ length: 300 }, (_, i) => 5 + 4 * Math.sin(i * 2.4) * Math.cos(i * 0.7));
+    const figure = histogram(values, { kde: true, percentiles: [25, 50, 75, 100], title: 'latent norms', xLabel: 'norm' }).figure;
+    const { height: _given, ...withoutHeight } = figure.layout!;
+    await render('plotly', 'plot-default', MIME.plotly, { ...figure, layout: withoutHeight });
+    await page.waitForSelector('#plot-default .nsewdrag');
+    assert.equal(Number(await page.locator('#plot-default .main-svg').first().getAttribute('height')), DEFAULT_CHART_HEIGHT);
+    const plotArea = (await page.locator('#plot-default .nsewdrag').boundingBox())!;
+    assert.ok(plotArea.height >= 200, `plot area ${plotArea.height} px tall`);
+    assert.equal(await page.locator('#plot-default .annotation-text').count(), 4, 'the four percentile labels');
+    assert.equal(await page.locator('#plot-default .g-ytitle').textContent(), 'probability density');
+    await shot('plot-default', 'plotly-histogram');
+    await render('plotly', 'plot-given', MIME.plotly, { ...figure, layout: { ...withoutHeight, height: 300 } });
+    await page.waitForSelector('#plot-given .main-svg');
+    assert.equal(Number(await page.locator('#plot-given .main-svg').first().getAttribute('height')), 300);
   });
 
   it('follows the dark theme through the VS Code CSS variables', async () => {

@@ -26,8 +26,10 @@ export class Chart implements Displayable {
     } catch (e) {
       throw new ArgumentError(`chart: ${(e as Error).message}`);
     }
-    // A figure's own height wins; the caller's object is not modified.
-    this.figure = { ...valid, layout: { height: DEFAULT_CHART_HEIGHT, ...valid.layout } };
+    // A figure's own height and margins win; the caller's object is not modified. Plotly's default
+    // margins (100 px above, 80 below) would leave a 400 px chart a 220 px plot area.
+    const margin = { t: valid.layout?.title !== undefined ? 60 : 30, b: 60 };
+    this.figure = { ...valid, layout: { height: DEFAULT_CHART_HEIGHT, margin, ...valid.layout } };
   }
 
   get title(): string | undefined {
@@ -49,7 +51,10 @@ export class Chart implements Displayable {
       const last = lastFinite(trace.y);
       return `${name}: ${n} points${last !== undefined ? `, last ${formatNumber(last)}` : ''}`;
     });
-    return `${this.title ? `${this.title}: ` : ''}Chart (${parts.join('; ') || 'no traces'})`;
+    const notes = Array.isArray(this.figure.layout?.annotations)
+      ? (this.figure.layout!.annotations as Array<{ text?: unknown }>).map((a) => a?.text).filter((t): t is string => typeof t === 'string')
+      : [];
+    return `${this.title ? `${this.title}: ` : ''}Chart (${parts.join('; ') || 'no traces'})${notes.length ? `; marked: ${notes.join(', ')}` : ''}`;
   }
 }
 

@@ -28,6 +28,7 @@ test('density with percentile markers: plotly normalises the bars, lines and lab
   assert.deepEqual(layout.shapes.map((s: Obj) => [s.x1, s.yref, s.y0, s.y1]), expected.map((v) => [v, 'paper', 0, 1]));
   assert.deepEqual(layout.annotations.map((a: Obj) => a.text), ['p50 = 24.5', 'p75 = 55.1', 'p99.9 = 97.8']);
   assert.ok(layout.height > 0, 'an explicit height');
+  assert.match(String(c), /^norms: Chart \(values: histogram of 100 values \(probability density\)\); marked: p50 = 24\.5, p75 = 55\.1, p99\.9 = 97\.8$/);
 });
 
 test('the bins are fixed in the figure and hold every value, the maximum included', () => {
