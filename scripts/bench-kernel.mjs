@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const require = createRequire(import.meta.url);
 const zmq = require('zeromq');
-const { MessageCodec, newMessage } = require(path.join(root, 'dist/kernel/contract/jupyter-wire.js'));
+const { MessageCodec, newMessage } = require(path.join(root, 'dist/kernel/jupyter/wire.js'));
 
 const { values } = parseArgs({ options: { starts: { type: 'string', default: '3' }, cells: { type: 'string', default: '30' } } });
 const STARTS = Number(values.starts);

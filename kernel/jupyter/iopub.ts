@@ -12,7 +12,7 @@
  * - Every other message (display_data, clear_output, execute_result, error, status, ...) first
  *   sends everything waiting, so the order of outputs is the order they were written in.
  */
-import type { JupyterMessage } from '../contract/jupyter-wire';
+import type { JupyterMessage } from './wire';
 
 type Parent = JupyterMessage<unknown>;
 

@@ -1,6 +1,6 @@
 /**
  * Sending on the kernel's ZeroMQ sockets without ever throwing EBUSY and without reordering.
- * (The message codec itself is kernel/contract/jupyter-wire.ts, shared with the extension.)
+ * (The message codec itself is kernel/jupyter/wire.ts, shared with the extension.)
  */
 import { writeSync } from 'fs';
 

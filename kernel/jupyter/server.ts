@@ -3,7 +3,7 @@
  * through `KernelSession`, which adds what tslab lacks (execute_input, execute_result, error
  * messages, history, `invalid` code, a correct comm_info_reply, interrupt_request).
  */
-import { MessageCodec, replyTo, type JupyterMessage } from '../contract/jupyter-wire';
+import { MessageCodec, replyTo, type JupyterMessage } from './wire';
 import { IopubCoalescer } from './iopub';
 import { queueSend, type Socket } from './send-queue';
 import { KernelSession, type CellIO, type DisplayContent } from './session';

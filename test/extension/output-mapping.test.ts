@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import {
   appendStreamText, CellOutputBuilder, ERROR_MIME, mimeValueToBytes, sortMimeTypes, STDERR_MIME, STDOUT_MIME, visibleStreamText,
 } from '../../extension/output-mapping';
-import { newMessage } from '../../kernel/contract/jupyter-wire';
+import { newMessage } from '../../kernel/jupyter/wire';
 
 const msg = (type: string, content: Record<string, unknown>) => newMessage(type, content, 'test-session');
 const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { newMessage } from '../../kernel/contract/jupyter-wire';
+import { newMessage } from '../../kernel/jupyter/wire';
 import { IopubCoalescer } from '../../kernel/jupyter/iopub';
 
 function recorder(options = {}) {

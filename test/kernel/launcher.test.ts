@@ -12,7 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as zmq from 'zeromq';
 import { REPO_ROOT } from '../helpers/env';
-import { MessageCodec, newMessage, type JupyterMessage } from '../../kernel/contract/jupyter-wire';
+import { MessageCodec, newMessage, type JupyterMessage } from '../../kernel/jupyter/wire';
 
 const LAUNCHER = path.join(REPO_ROOT, 'dist', 'kernel', 'jupyter', 'launcher.js');
 

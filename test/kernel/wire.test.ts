@@ -1,12 +1,12 @@
 /**
- * The one Jupyter wire codec (kernel/contract/jupyter-wire.ts), used by the kernel and by the
+ * The one Jupyter wire codec (kernel/jupyter/wire.ts), used by the kernel and by the
  * extension's client: frames, signatures, replies; checked against a signature computed here
  * independently, as jupyter_client computes it.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { createHmac } from 'crypto';
-import { MessageCodec, newMessage, replyTo, WireError } from '../../kernel/contract/jupyter-wire';
+import { MessageCodec, newMessage, replyTo, WireError } from '../../kernel/jupyter/wire';
 
 const asBuffers = (frames: Array<Buffer | string>): Buffer[] => frames.map((f) => Buffer.from(f));
 

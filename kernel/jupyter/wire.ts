@@ -2,7 +2,8 @@
  * The Jupyter wire protocol 5.3, once for both ends: the kernel (compiled by tsc) and the VS Code
  * extension's kernel client (bundled by esbuild). Message shape, HMAC-SHA256 signing and the
  * multipart frame layout `[...identities, "<IDS|MSG>", signature, header, parent, metadata, content, ...buffers]`.
- * Node only (it signs with `crypto`): unlike the MIME contract, never import it from a renderer.
+ * Node only (it signs with `crypto`), so it lives with the kernel rather than in kernel/contract/,
+ * which the browser renderers compile too.
  * https://jupyter-client.readthedocs.io/en/stable/messaging.html#the-wire-protocol
  */
 import { createHmac, randomUUID, timingSafeEqual } from 'crypto';
