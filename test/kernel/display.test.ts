@@ -105,7 +105,8 @@ test('lineChart is a valid plotly figure with an SVG fallback', () => {
 test('metricsTable aligns plain text and escapes HTML', () => {
   const t = metricsTable([{ model: '<fc>', recon: 0.123456 }, { model: 'conv', recon: 12 }], { title: 'recon' });
   const bundle = toMimeBundle(t);
-  assert.equal(bundle.data[MIME.plain], ['recon', 'model   recon', '-----  ------', ' <fc>  0.1235', ' conv      12'].join('\n'));
+  // Text columns align left, numbers right.
+  assert.equal(bundle.data[MIME.plain], ['recon', 'model   recon', '-----  ------', '<fc>   0.1235', 'conv       12'].join('\n'));
   assert.ok((bundle.data[MIME.html] as string).includes('&lt;fc&gt;'));
 });
 
