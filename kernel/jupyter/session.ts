@@ -7,7 +7,6 @@ import { expandShorthandProperties } from './cell-source';
 import * as fs from 'fs';
 import * as path from 'path';
 import { format } from 'util';
-import { initBackend } from '../api/backend';
 import { clearInterrupt, interruptChecks, requestInterrupt } from '../api/interrupt';
 import { resultBundle } from '../api/display/display';
 import { setDisplaySink } from '../api/display/sink';
@@ -126,6 +125,9 @@ export class KernelSession {
       return;
     }
     try {
+      // Loaded here, not at the top: TensorFlow.js takes ~0.4 s to load, which must not delay
+      // the kernel's first kernel_info_reply (the preamble above has just loaded it anyway).
+      const { initBackend } = await import('../api/backend');
       const backend = await initBackend();
       debugLog(`backend ${backend.name} (${backend.notes.join('; ')})`);
     } catch (e) {
