@@ -72,3 +72,16 @@ export function queueSend(sock: Socket, frames: Array<Buffer | string>): void {
   state.queue.push(frames);
   scheduleDrain(sock, state);
 }
+
+/**
+ * Resolves once every message queued on `sock` so far has been handed to ZeroMQ. The kernel awaits
+ * it before running a cell's code: a synchronous busy loop blocks the event loop, so output it
+ * prints can only go out at once if no earlier message is still waiting in the queue.
+ */
+export async function whenSent(sock: Socket): Promise<void> {
+  const state = sendStates.get(sock);
+  if (!state) return;
+  const settle = (): Promise<unknown> => state.last.then(() => undefined, () => undefined);
+  while (state.queue.length > 0) await settle();
+  await settle();
+}

@@ -5,7 +5,7 @@
  */
 import { MessageCodec, replyTo, type JupyterMessage } from './wire';
 import { IopubCoalescer } from './iopub';
-import { queueSend, type Socket } from './send-queue';
+import { queueSend, whenSent, type Socket } from './send-queue';
 import { KernelSession, type CellIO, type DisplayContent } from './session';
 import { ZmqServer } from './tslab';
 
@@ -144,6 +144,10 @@ export class KernelServer extends ZmqServer {
       clearOutput: (wait) => pub('clear_output', { wait }),
       executeResult: (count, bundle) => pub('execute_result', { execution_count: count, data: bundle.data, metadata: bundle.metadata ?? {} }),
       error: (err) => pub('error', err),
+      sent: () => {
+        this.iopubOut.flush();
+        return whenSent(this.iopub as unknown as Socket);
+      },
     };
   }
 }

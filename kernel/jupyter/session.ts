@@ -33,6 +33,8 @@ export interface CellIO {
   clearOutput(wait: boolean): void;
   executeResult(count: number, bundle: MimeBundle): void;
   error(err: CellError): void;
+  /** Resolves once everything published so far has left the kernel (awaited before the cell's code runs). */
+  sent(): Promise<void>;
 }
 
 export interface ExecuteRequest {
@@ -189,6 +191,9 @@ export class KernelSession {
     this.running = { checksAtStart: interruptChecks(), interruptRequested: false };
     let ok: boolean;
     debugLog(`cell ${count} starts`);
+    // busy and execute_input must be out before the code runs: output printed before a
+    // synchronous busy loop can then go out at once (and be seen, and interrupted).
+    await io.sent();
     try {
       ok = await this.executor.execute(expandShorthandProperties(req.code));
     } finally {
