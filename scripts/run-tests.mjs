@@ -43,7 +43,9 @@ function runNodeTests(files, env, label) {
   console.log(`\n# node:test ${label} (${files.length} files)`);
   const tap = path.join(os.tmpdir(), `pertset-tests-${process.pid}.tap`);
   const r = spawnSync(process.execPath, [
-    '--test', '--test-concurrency=1',
+    // A hung test fails after 10 minutes instead of holding the run until CI's limit (the longest
+    // test, VS Code for the Web with notebook execution, takes 2–4 minutes).
+    '--test', '--test-concurrency=1', '--test-timeout=600000',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${tap}`,
     ...files,
