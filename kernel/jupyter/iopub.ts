@@ -3,8 +3,9 @@
  * 100,000 messages (clients spend milliseconds on each, so `idle` arrived minutes late, and a
  * subscriber that falls behind by the socket's high-water mark loses messages).
  *
- * - Output after a quiet `intervalMs` goes out at once (so a line printed before a long
- *   synchronous computation is seen before it); what follows within `intervalMs` is buffered
+ * - Output after a quiet `intervalMs`, and a cell's first output, go out at once (so a line
+ *   printed before a long synchronous computation is seen before it: while the computation
+ *   blocks the event loop no timer can send it); what follows within `intervalMs` is buffered
  *   and sent when the interval ends, or at once when `maxChars` are waiting. Consecutive writes
  *   to the same stream of the same cell become one message.
  * - `update_display_data` for a display id still waiting replaces the waiting one in its place
@@ -33,8 +34,9 @@ export class IopubCoalescer {
   private updates = new Map<string, Extract<Pending, { kind: 'update' }>>();
   private chars = 0;
   private timer: NodeJS.Timeout | undefined;
-  /** When stream text or a display update was last sent (performance.now()). */
+  /** When stream text or a display update was last sent (performance.now()), and for which request. */
   private lastOutputAt = -Infinity;
+  private lastOutputParent: Parent | undefined;
   private readonly intervalMs: number;
   private readonly maxChars: number;
 
@@ -49,7 +51,7 @@ export class IopubCoalescer {
 
   stream(parent: Parent, name: string, text: string): void {
     if (!text) return;
-    if (this.quiet()) return this.sendOutput(parent, 'stream', { name, text });
+    if (this.quiet(parent)) return this.sendOutput(parent, 'stream', { name, text });
     const last = this.pending[this.pending.length - 1];
     if (last?.kind === 'stream' && last.name === name && last.parent === parent) last.chunks.push(text);
     else this.pending.push({ kind: 'stream', parent, name, chunks: [text] });
@@ -62,7 +64,7 @@ export class IopubCoalescer {
   updateDisplay<C extends { transient?: { display_id?: string } }>(parent: Parent, content: C): void {
     const id = content.transient?.display_id;
     if (!id) return this.publish(parent, 'update_display_data', content);
-    if (this.quiet()) return this.sendOutput(parent, 'update_display_data', content);
+    if (this.quiet(parent)) return this.sendOutput(parent, 'update_display_data', content);
     const waiting = this.updates.get(id);
     if (waiting && waiting.parent === parent) {
       waiting.content = content;
@@ -97,13 +99,14 @@ export class IopubCoalescer {
     }
   }
 
-  /** Nothing waiting and no output sent for an interval: new output need not wait. */
-  private quiet(): boolean {
-    return this.pending.length === 0 && performance.now() - this.lastOutputAt >= this.intervalMs;
+  /** Nothing waiting, and no output sent for an interval or none yet for this cell: new output need not wait. */
+  private quiet(parent: Parent): boolean {
+    return this.pending.length === 0 && (parent !== this.lastOutputParent || performance.now() - this.lastOutputAt >= this.intervalMs);
   }
 
   private sendOutput(parent: Parent, msgType: string, content: object): void {
     this.lastOutputAt = performance.now();
+    this.lastOutputParent = parent;
     this.send(parent, msgType, content);
   }
 

@@ -30,6 +30,17 @@ test('output after a quiet interval goes out at once; what follows within the in
   assert.equal(sent.length, 3);
 });
 
+test("a cell's first output goes out at once even right after the previous cell's", () => {
+  // The next cell may start a synchronous busy loop right after printing: no timer could send it.
+  const { out, sent } = recorder({ intervalMs: 10_000 });
+  out.stream(cell, 'stdout', '40\n');
+  out.stream(nextCell, 'stdout', 'spinning\n');
+  assert.deepEqual(sent.map((m) => [m.parent, m.content.text]), [[cell.header.msg_id, '40\n'], [nextCell.header.msg_id, 'spinning\n']]);
+  out.stream(nextCell, 'stdout', 'held\n');
+  assert.equal(sent.length, 2, 'later output of the same cell within the interval waits');
+  out.flush();
+});
+
 test('a full buffer is sent at once, so a synchronous loop streams', () => {
   const { out, sent } = recorder({ maxChars: 100 });
   for (let i = 0; i < 101; i++) out.stream(cell, 'stdout', '0123456789');
