@@ -12,8 +12,6 @@ import { ensureDir } from '../output-dir';
 import { isGzip, maybeGunzip, sha256Hex } from './file-bytes';
 import { cacheDir, findFile } from './locate';
 
-export { sha256Hex };
-
 /** Mirrors tried in order: the S3 bucket torchvision uses, then Google's CVDF copy. */
 export const MNIST_MIRRORS: readonly string[] = [
   'https://ossci-datasets.s3.amazonaws.com/mnist/',

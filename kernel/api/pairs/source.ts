@@ -117,12 +117,17 @@ export class PairSource {
     const perm = this.order(epoch);
     const indices = new Int32Array(end - start);
     for (let i = 0; i < indices.length; i++) indices[i] = perm ? perm[start + i] : start + i;
+    return this.pairsAt(indices, this.base.fork(`perturb/${epoch}/${index}`));
+  }
+
+  /** The images at `indices` (positions in this source) with x̃ drawn from `rng`. */
+  private pairsAt(indices: Int32Array, rng: Rng): PairBatch {
     const x = this.images.gather(indices);
     const src = new Int32Array(indices.length);
     for (let i = 0; i < indices.length; i++) src[i] = this.images.sourceIndices[indices[i]];
     const [h, w, c] = this.images.imageShape;
     const shape: Shape4 = [indices.length, h, w, c];
-    const xPerturbed = this.makePerturbed(x, shape, this.base.fork(`perturb/${epoch}/${index}`), src);
+    const xPerturbed = this.makePerturbed(x, shape, rng, src);
     if (xPerturbed.length !== x.length) {
       throw new ArgumentError(`perturbation returned ${xPerturbed.length} values for a batch of ${x.length}`);
     }
@@ -155,13 +160,7 @@ export class PairSource {
       throw new ArgumentError(`tensorDraws: index must be an integer in [0, ${this.images.count}), got ${index}`);
     }
     if (!Number.isInteger(n) || n < 1) throw new ArgumentError(`tensorDraws: n must be an integer >= 1, got ${n}`);
-    const indices = new Int32Array(n).fill(index);
-    const x = this.images.gather(indices);
-    const src = new Int32Array(n).fill(this.images.sourceIndices[index]);
-    const [h, w, c] = this.images.imageShape;
-    const shape: Shape4 = [n, h, w, c];
-    const xPerturbed = this.makePerturbed(x, shape, this.base.fork(`draws/${index}`), src);
-    return toTensors({ x, xPerturbed, shape, indices });
+    return toTensors(this.pairsAt(new Int32Array(n).fill(index), this.base.fork(`draws/${index}`)));
   }
 
   /**
