@@ -1,5 +1,5 @@
 /**
- * Parity of our three CVAEs with an independent PyTorch twin (torch_models.py): the same weights
+ * Parity of our three CVAEs with an independent PyTorch twin (scripts/torch/twin_models.py): the same weights
  * (exported through the importer's format) and inputs must give the same prior and recognition
  * Gaussians, generator output, KL, reconstruction and encoder approximation error (eval mode,
  * within 1e-4 relative), and the same training-mode pass: batch-norm running statistics and

@@ -21,9 +21,9 @@ def setUpModule():
     """Every test here needs PyTorch: a skip without it (a failure under CI=true)."""
     global torch, tm, load_tensors
     torch = need_module("torch", "PyTorch", "apt-get install python3-torch")
-    import torch_models
+    import twin_models
     from pertset_weights import load_tensors as load
-    tm, load_tensors = torch_models, load
+    tm, load_tensors = twin_models, load
 
 
 def count(module):

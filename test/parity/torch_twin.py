@@ -16,7 +16,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts", "torch"))
-import torch_models as tm  # noqa: E402
+import twin_models as tm  # noqa: E402
 from pertset_weights import load_tensors, save_tensors  # noqa: E402
 
 torch.set_num_threads(1)

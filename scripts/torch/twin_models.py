@@ -1,5 +1,5 @@
-"""An independent PyTorch implementation of the three MNIST CVAEs, written from the paper notes
-(shared/research/paper.md §2), used as the twin in pertset's parity tests.
+"""An independent PyTorch implementation of the three MNIST CVAEs (the paper's architectures), the
+twin that pertset's parity tests check against, its benchmark runs and its training parity script.
 
 Module attribute names are chosen so that state_dict keys are the reference implementation's
 (``prior.fc1.weight``, ``generator.stns.0.localization.1.weight``, ...), which is what lets a
