@@ -22,6 +22,7 @@ const COMMANDS: Record<string, string> = {
   info: './commands/info',
   kernel: './commands/kernel',
   'import-torch': './commands/import-torch',
+  reproduce: './commands/reproduce',
 };
 
 function loadCommand(name: string): Command {

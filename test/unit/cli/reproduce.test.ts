@@ -1,0 +1,80 @@
+/**
+ * `pertset reproduce mnist`: bad arguments are refused by name before anything runs; on real
+ * MNIST the quick budget trains, calibrates and evaluates, writes the table, and a second call
+ * resumes from the run folder (every stage already done, the same figures). The limited-data
+ * ordering's verdict is checked on its own.
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { limitedDataOrdering, MNIST_TABLE_FILE, MNIST_TABLE_MARKDOWN, type MnistTable, type MnistTableRow } from '../../../kernel/api/reproduce/mnist-table';
+import { DEPENDENCIES, need, REPO_ROOT, sharedDataDir } from '../../helpers/env';
+
+const BIN = path.join(REPO_ROOT, 'bin', 'pertset.js');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pertset-reproduce-'));
+
+function cli(...args: string[]) {
+  const env = { ...process.env, PERTSET_BACKEND: 'wasm' };
+  const r = spawnSync(process.execPath, [BIN, 'reproduce', ...args], { cwd: tmp, env, encoding: 'utf8', timeout: 300_000, killSignal: 'SIGKILL' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('bad arguments are refused by name, before any training', () => {
+  const cases: [string[], RegExp][] = [
+    [[], /expected the target "mnist" \(pertset reproduce mnist \.\.\.\), got none/],
+    [['cifar'], /expected the target "mnist".*got "cifar"/],
+    [['mnist', '--budget', 'huge'], /--budget must be one of quick, compressed, full, got "huge"/],
+    [['mnist', '--only', 'mnist_fc_linf,mnist_fc_rts'], /--only: unknown config "mnist_fc_rts"/],
+    [['mnist', '--epochs', '3'], /Unknown option '--epochs'/],
+  ];
+  for (const [args, message] of cases) {
+    const r = cli(...args);
+    assert.equal(r.code, 1, `reproduce ${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.ok(!fs.existsSync(path.join(tmp, 'experiments')), 'nothing may be written for refused arguments');
+  }
+});
+
+test('the quick budget on real MNIST writes the table, and a second call resumes with every stage done', (t) => {
+  if (!need(t, DEPENDENCIES.sharedMnist)) return;
+  const out = path.join(tmp, 'quick');
+  const args = ['mnist', '--budget', 'quick', '--only', 'mnist_fc_linf', '--out', out, '--data', sharedDataDir(), '--json'];
+  const first = cli(...args);
+  assert.equal(first.code, 0, first.stderr);
+  const table = JSON.parse(first.stdout) as MnistTable;
+  assert.equal(table.budget, 'quick');
+  assert.equal(table.rows.length, 1);
+  const row = table.rows[0];
+  assert.equal(row.config, 'mnist_fc_linf');
+  assert.equal(row.referenceRadius, 28);
+  assert.deepEqual([row.budget.epochs, row.budget.trainImages, row.eval.n], [1, 2000, 200]);
+  assert.equal(row.eval.radius, 28, 'rows are evaluated at the reference config\u2019s ε');
+  assert.ok(row.calibratedRadius === Math.ceil(row.maxLatentNorm) && row.maxLatentNorm > 0);
+  for (const v of [row.eval.encoderAE, row.eval.pgdAE, row.eval.expectedAE, row.eval.kl, row.eval.mse.pgdAE]) assert.ok(Number.isFinite(v) && v > 0);
+  assert.equal(table.limitedData, null, 'no ordering without the three RTS rows');
+  const md = fs.readFileSync(path.join(out, MNIST_TABLE_MARKDOWN), 'utf8');
+  assert.match(md, /\| ℓ∞ FC \| \d+ \(\d+\.\d\d\) \| 28 \|/);
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(out, MNIST_TABLE_FILE), 'utf8')).rows[0].eval.pgdAE, row.eval.pgdAE);
+
+  const second = cli(...args);
+  assert.equal(second.code, 0, second.stderr);
+  for (const stage of ['train', 'radius', 'eval']) assert.match(second.stderr, new RegExp(`${stage}: already done in the run folder`));
+  const again = JSON.parse(second.stdout) as MnistTable;
+  assert.equal(again.rows[0].eval.pgdAE, row.eval.pgdAE);
+  assert.equal(again.rows[0].maxLatentNorm, row.maxLatentNorm);
+});
+
+test('the limited-data ordering: k = 1 above k = 5, and k = 5 at least roughly fresh', () => {
+  const rows = (fresh: number, k5: number, k1: number) =>
+    ([['mnist_stn_rts', fresh], ['mnist_stn_rts_limited_5', k5], ['mnist_stn_rts_limited_1', k1]] as const).map(
+      ([config, pgdAE]) => ({ config, eval: { pgdAE } }) as unknown as MnistTableRow,
+    );
+  assert.equal(limitedDataOrdering(rows(0.05, 0.06, 0.08))?.holds, true);
+  assert.equal(limitedDataOrdering(rows(0.05, 0.049, 0.08))?.holds, true, '≳ allows k = 5 slightly below fresh');
+  assert.equal(limitedDataOrdering(rows(0.05, 0.04, 0.08))?.holds, false, 'k = 5 well below fresh');
+  assert.equal(limitedDataOrdering(rows(0.05, 0.06, 0.055))?.holds, false, 'k = 1 below k = 5');
+  assert.equal(limitedDataOrdering(rows(0.05, 0.06, 0.08).slice(1)), null);
+});
