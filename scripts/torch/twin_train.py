@@ -47,6 +47,10 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+# Idle OpenMP threads sleep instead of spinning: on a machine whose cores are shared with other
+# work (pertset's side of the parity run, other jobs) spinning made steps up to 6x slower here.
+# Set before torch loads libgomp, which reads it once; an explicit setting is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 try:
     import numpy as np
@@ -578,7 +582,8 @@ def main(argv=None):
         "sampleSpread": spread,
         "history": history,
         "seconds": {"train": train_seconds, "trainThisCall": t1 - t0, "radius": t2 - t1, "eval": t3 - t2},
-        "versions": {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__, "threads": torch.get_num_threads()},
+        "versions": {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__, "threads": torch.get_num_threads(),
+                     "ompWaitPolicy": os.environ.get("OMP_WAIT_POLICY")},
         "data": os.path.dirname(files["train-images-idx3-ubyte"]),
     }
     print(json.dumps(result, indent=1))
