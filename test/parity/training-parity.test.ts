@@ -108,9 +108,14 @@ print(json.dumps({"train": tr.source_indices.tolist(), "val": va.source_indices.
   assert.deepEqual(twin.banks, banks, 'the same k fixed perturbations per image (Alea, bank seed 0)');
 });
 
-test('training parity: missing data is a clear error', (t) => {
+test('training parity: missing data or PyTorch is a clear error', (t) => {
   const r = driver(['--config', 'mnist_fc_linf', '--epochs', '1', '--data', path.join(tempDir('nodata'), 'nowhere')]);
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /no MNIST for the parity run .*--data DIR/);
-  void t;
+  if (!need(t, DEPENDENCIES.sharedMnist)) return;
+  const noTorch = spawnSync(process.execPath, [DRIVER, '--config', 'mnist_fc_linf', '--epochs', '1', '--data', sharedDataDir()], {
+    encoding: 'utf8', env: { ...process.env, PERTSET_PYTHON: '/nonexistent/python3' },
+  });
+  assert.equal(noTorch.status, 2, noTorch.stderr);
+  assert.match(noTorch.stderr, /\/nonexistent\/python3 cannot run .*PERTSET_PYTHON/);
 });
