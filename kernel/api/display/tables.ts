@@ -37,10 +37,13 @@ export function radiusTable(rows: ReadonlyArray<{ name: string; calibration: Rad
 
 /**
  * The paper's quality table: approximation errors under the reference's metric (BCE for MNIST)
- * and, beside them, under per-pixel MSE, with the identity baseline and the entropy floor.
+ * and, beside them, under per-pixel MSE, each group with its identity baseline (and BCE's entropy
+ * floor); then the collapse diagnostics: sample spread, KL per dimension, and the flag; and for
+ * RTS sets the spread of the affine maps that explain the samples.
  */
 export function evaluationTable(rows: ReadonlyArray<{ name: string; report: EvaluationReport }>, options: { title?: string } = {}): MetricsTable {
   const withOver = rows.some((r) => r.report.overAE !== 0);
+  const withAffine = rows.some((r) => r.report.affineSpread !== undefined);
   return metricsTable(
     rows.map(({ name, report: r }) => ({
       model: name,
@@ -57,9 +60,31 @@ export function evaluationTable(rows: ReadonlyArray<{ name: string; report: Eval
       'MSE PGD': r.mse.pgdAE,
       'MSE expected': r.mse.expectedAE,
       'MSE identity': r.mse.identityError,
+      'sample spread': r.sampleSpread,
+      'KL/dim': r.collapse.klPerDim.value,
+      collapse: r.collapse.collapsed ? 'COLLAPSED' : 'no',
+      ...(withAffine
+        ? { 'angle std °': r.affineSpread?.angle, 'scale std': r.affineSpread?.scale, 'shift std px': r.affineSpread?.translation, 'affine fit MSE': r.affineSpread?.fitError }
+        : {}),
       pairs: r.n,
     })),
     { title: options.title },
+  );
+}
+
+/**
+ * The posterior-collapse flag of each report, signal by signal: value, threshold, whether it
+ * fired (two of three flag a collapse), and the one-line reason.
+ */
+export function collapseTable(rows: ReadonlyArray<{ name: string; report: EvaluationReport }>, options: { title?: string } = {}): MetricsTable {
+  return metricsTable(
+    rows.flatMap(({ name, report: { collapse: c } }) => [
+      { model: name, signal: 'KL per latent dimension (nats)', value: c.klPerDim.value, 'fires below': c.klPerDim.threshold, fired: c.klPerDim.fired },
+      { model: name, signal: '(EAE − encoder AE) / encoder AE', value: c.eaeGap.value, 'fires below': c.eaeGap.threshold, fired: c.eaeGap.fired },
+      { model: name, signal: 'sample spread (per-pixel std)', value: c.sampleSpread.value, 'fires below': c.sampleSpread.threshold, fired: c.sampleSpread.fired },
+      { model: name, signal: c.reason, value: null, 'fires below': null, fired: c.collapsed },
+    ]),
+    { title: options.title ?? 'posterior collapse: two of three signals below their thresholds flag it' },
   );
 }
 
