@@ -3,6 +3,7 @@
  * training means, radius calibrations, evaluation reports (the paper's quality table) and claims.
  */
 import type { Claim } from '../evaluate/claims';
+import { EAE_GAP_THRESHOLD, KL_PER_DIM_THRESHOLD, SPREAD_THRESHOLD } from '../evaluate/diagnostics';
 import type { EvaluationReport } from '../evaluate/evaluate-set';
 import type { RadiusCalibration } from '../evaluate/radius';
 import type { EpochSummary } from '../train/events';
@@ -73,18 +74,20 @@ export function evaluationTable(rows: ReadonlyArray<{ name: string; report: Eval
 }
 
 /**
- * The posterior-collapse flag of each report, signal by signal: value, threshold, whether it
- * fired (two of three flag a collapse), and the one-line reason.
+ * The posterior-collapse flag of each report: the three signals (each fires below the threshold
+ * its column names; two of three flag a collapse), the verdict and the one-line reason.
  */
 export function collapseTable(rows: ReadonlyArray<{ name: string; report: EvaluationReport }>, options: { title?: string } = {}): MetricsTable {
   return metricsTable(
-    rows.flatMap(({ name, report: { collapse: c } }) => [
-      { model: name, signal: 'KL per latent dimension (nats)', value: c.klPerDim.value, 'fires below': c.klPerDim.threshold, fired: c.klPerDim.fired },
-      { model: name, signal: '(EAE − encoder AE) / encoder AE', value: c.eaeGap.value, 'fires below': c.eaeGap.threshold, fired: c.eaeGap.fired },
-      { model: name, signal: 'sample spread (per-pixel std)', value: c.sampleSpread.value, 'fires below': c.sampleSpread.threshold, fired: c.sampleSpread.fired },
-      { model: name, signal: c.reason, value: null, 'fires below': null, fired: c.collapsed },
-    ]),
-    { title: options.title ?? 'posterior collapse: two of three signals below their thresholds flag it' },
+    rows.map(({ name, report: { collapse: c } }) => ({
+      model: name,
+      [`KL per dim (fires < ${KL_PER_DIM_THRESHOLD})`]: c.klPerDim.value,
+      [`EAE gap (fires < ${EAE_GAP_THRESHOLD})`]: c.eaeGap.value,
+      [`sample spread (fires < ${SPREAD_THRESHOLD})`]: c.sampleSpread.value,
+      collapsed: c.collapsed ? 'COLLAPSED' : 'no',
+      reason: c.reason,
+    })),
+    { title: options.title ?? 'posterior collapse: KL per latent dimension, (EAE − encoder AE) / encoder AE, per-pixel spread of samples of S(x)' },
   );
 }
 

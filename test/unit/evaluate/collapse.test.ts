@@ -51,8 +51,9 @@ test('the collapse flag fires on a β-huge model and not on a normally trained o
   assert.match(table, /collapse/);
   assert.match(table, /COLLAPSED/);
   const signals = collapseTable(rows)[MIME_BUNDLE]().data[MIME.plain] as string;
-  assert.match(signals, /KL per latent dimension/);
-  assert.match(signals, /posterior collapse: /);
+  assert.match(signals, /KL per dim \(fires < 0\.05\)/);
+  assert.match(signals, /COLLAPSED +posterior collapse: /);
+  assert.match(signals, /β = 100/);
 });
 
 test('collapseDiagnostics needs two of three signals and says which fired', () => {
