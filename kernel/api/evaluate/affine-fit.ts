@@ -19,6 +19,13 @@ export interface AffineFitOptions {
   learningRate?: number;
   /** Standard deviation in pixels of the Gaussian blur of the first half (default 2; 0: no blur). */
   blur?: number;
+  /**
+   * Weight of a pull towards the identity, λ·(angle² + log scale² + shift²), added to each
+   * target's per-pixel MSE (default 1e-2). Where the error is flat (a blob, or a sample that no
+   * warp of x explains), Adam's normalised steps would otherwise wander, and identical samples
+   * would get different fits; a digit's error gradients are far larger than the pull.
+   */
+  identityWeight?: number;
   signal?: AbortSignal;
 }
 
@@ -54,6 +61,8 @@ export async function fitAffine(x: tf.Tensor4D, targets: tf.Tensor4D, options: A
   const steps = options.steps ?? 80;
   const lr = options.learningRate ?? 0.05;
   const sigma = options.blur ?? 2;
+  const lambda = options.identityWeight ?? 1e-2;
+  if (!(lambda >= 0)) throw new ArgumentError(`fitAffine: identityWeight must be >= 0, got ${lambda}`);
   if (!Number.isInteger(steps) || steps < 1) throw new ArgumentError(`fitAffine: steps must be an integer >= 1, got ${steps}`);
   if (!(lr > 0)) throw new ArgumentError(`fitAffine: learningRate must be > 0, got ${lr}`);
   if (!(sigma >= 0)) throw new ArgumentError(`fitAffine: blur must be >= 0, got ${sigma}`);
@@ -86,7 +95,9 @@ export async function fitAffine(x: tf.Tensor4D, targets: tf.Tensor4D, options: A
   });
   const perPixel = (src: tf.Tensor4D, tgt: tf.Tensor4D): tf.Tensor1D =>
     tf.mean(tf.reshape(tf.squaredDifference(affineGridSample(src, theta()), tgt), [n, -1]), 1) as tf.Tensor1D;
-  const optimizer = tf.train.adam(lr);
+  // Adam's ε well above the float noise of a flat error: there, steps shrink instead of being
+  // normalised to full size in whatever direction the noise points.
+  const optimizer = tf.train.adam(lr, 0.9, 0.999, 1e-4);
   try {
     for (let step = 0; step < steps; step++) {
       await yieldToEventLoop();
@@ -96,7 +107,10 @@ export async function fitAffine(x: tf.Tensor4D, targets: tf.Tensor4D, options: A
       const src = coarse ? blurred.source : source;
       const tgt = coarse ? blurred.targets : targets;
       // Summed over targets: each target's parameters get their own error's gradient.
-      const cost = optimizer.minimize(() => tf.sum(perPixel(src, tgt)) as tf.Scalar, false, vars);
+      const cost = optimizer.minimize(() => {
+        const pull = tf.addN(vars.map((v) => tf.square(v)));
+        return tf.sum(tf.add(perPixel(src, tgt), tf.mul(pull, lambda))) as tf.Scalar;
+      }, false, vars);
       cost?.dispose();
     }
     const error = tf.tidy(() => perPixel(source, targets));

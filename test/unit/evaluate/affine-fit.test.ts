@@ -88,3 +88,16 @@ test('evaluatePerturbationSet reports the affine spread of an RTS set on request
   for (const k of ['angle', 'scale', 'translation', 'fitError'] as const) assert.ok(Number.isFinite(r.affineSpread![k]) && r.affineSpread![k] >= 0, k);
   model.dispose();
 });
+
+test('samples that are all the same image get the same fit, even where no warp explains them', async () => {
+  await initBackend();
+  const img = glyph();
+  // A blob (no warp of the glyph explains it) with differences of about 1e-4 between copies.
+  const blob = new Float32Array(SIDE * SIDE).map((_, p) => Math.exp(-(((p % SIDE) - 21) ** 2 + (Math.floor(p / SIDE) - 21) ** 2) / 60) * 0.4);
+  const copies = new Float32Array(6 * SIDE * SIDE).map((_, i) => blob[i % (SIDE * SIDE)] + 1e-4 * Math.sin(i * 12.9898));
+  const x = tf.tensor4d(img, [1, SIDE, SIDE, 1]);
+  const y = tf.tensor4d(copies, [6, SIDE, SIDE, 1]);
+  const spread = summarizeAffineFit(await fitAffine(x, y), 6);
+  assert.ok(spread.angle < 1 && spread.scale < 0.01 && spread.translation < 0.1, JSON.stringify(spread));
+  tf.dispose([x, y]);
+});
