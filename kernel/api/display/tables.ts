@@ -65,7 +65,7 @@ export function evaluationTable(rows: ReadonlyArray<{ name: string; report: Eval
       'KL/dim': r.collapse.klPerDim.value,
       collapse: r.collapse.collapsed ? 'COLLAPSED' : 'no',
       ...(withAffine
-        ? { 'angle std °': r.affineSpread?.angle, 'scale std': r.affineSpread?.scale, 'shift std px': r.affineSpread?.translation, 'affine fit MSE': r.affineSpread?.fitError }
+        ? { 'angle std °': r.affineSpread?.angle, 'scale std': r.affineSpread?.scale, 'shift std px': r.affineSpread?.translation, 'affine fit MSE': r.affineSpread?.fitError, 'unwarped MSE': r.affineSpread?.identityFitError }
         : {}),
       pairs: r.n,
     })),

@@ -39,6 +39,8 @@ export interface AffineFit {
   ty: Float32Array;
   /** Per-pixel mean squared error of the fitted warp against the target. */
   error: Float32Array;
+  /** The same error at the identity (x itself against the target), where the fit starts. */
+  identityError: Float32Array;
 }
 
 /** A normalised 2-D Gaussian as a depthwise filter [k, k, c, 1]. */
@@ -99,6 +101,9 @@ export async function fitAffine(x: tf.Tensor4D, targets: tf.Tensor4D, options: A
   // normalised to full size in whatever direction the noise points.
   const optimizer = tf.train.adam(lr, 0.9, 0.999, 1e-4);
   try {
+    const start = tf.tidy(() => perPixel(source, targets));
+    const identityError = (await start.data()) as Float32Array;
+    start.dispose();
     for (let step = 0; step < steps; step++) {
       await yieldToEventLoop();
       if (options.signal?.aborted) throw new InterruptedError('affine fit aborted');
@@ -122,6 +127,7 @@ export async function fitAffine(x: tf.Tensor4D, targets: tf.Tensor4D, options: A
       tx: Float32Array.from(sx, (v) => (v * w) / 2),
       ty: Float32Array.from(sy, (v) => (v * h) / 2),
       error: e as Float32Array,
+      identityError,
     };
   } finally {
     optimizer.dispose();
@@ -146,6 +152,12 @@ export interface AffineSpread {
   translation: number;
   /** Mean per-pixel squared error of the fitted warps (how well a rigid RTS explains the samples). */
   fitError: number;
+  /**
+   * The same error of x itself (no warp). The spreads describe poses only when `fitError` is well
+   * below it; a fit error close to it means no warp of x explains the samples (blobs), and the
+   * fitted parameters are then arbitrary.
+   */
+  identityFitError: number;
   /** Samples per image and images. */
   samples: number;
   images: number;
@@ -174,11 +186,13 @@ function meanGroupVariance(values: Float32Array, k: number, transform: (v: numbe
 export function summarizeAffineFit(fit: AffineFit, k: number): AffineSpread {
   if (!Number.isInteger(k) || k < 2 || fit.angle.length % k !== 0) throw new ArgumentError(`summarizeAffineFit: ${fit.angle.length} fits are not groups of k = ${k} >= 2`);
   const mean = fit.error.reduce((a, b) => a + b, 0) / fit.error.length;
+  const identity = fit.identityError.reduce((a, b) => a + b, 0) / fit.identityError.length;
   return {
     angle: meanGroupStd(fit.angle, k),
     scale: meanGroupStd(fit.scale, k),
     translation: Math.sqrt((meanGroupVariance(fit.tx, k) + meanGroupVariance(fit.ty, k)) / 2),
     fitError: mean,
+    identityFitError: identity,
     samples: k,
     images: fit.angle.length / k,
   };

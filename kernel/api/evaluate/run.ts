@@ -59,11 +59,14 @@ export class ResultNotSavedError<T> extends StorageError {
   }
 }
 
-/** Writes the extra files, then the result (JSON); a storage failure keeps the result for the caller. */
+/**
+ * Writes the result (JSON), then the files that go with it (norms, sample grid); a storage failure
+ * keeps the result for the caller. The result comes first: it is what `eval`/`radius` exist for.
+ */
 function saveResult<T>(file: string, result: T, extra: Array<[string, () => Uint8Array | string]> = []): T {
   try {
-    for (const [f, data] of extra) writeFileAtomic(f, data());
     writeFileAtomic(file, JSON.stringify(result, null, 1));
+    for (const [f, data] of extra) writeFileAtomic(f, data());
   } catch (e) {
     if (e instanceof StorageError) throw new ResultNotSavedError(e, result);
     throw e;

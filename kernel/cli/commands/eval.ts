@@ -104,7 +104,7 @@ export const command: Command = {
     console.log(`sample spread ${f(result.sampleSpread)}   KL per dimension ${f(c.klPerDim.value)}   EAE above encoder AE ${(100 * c.eaeGap.value).toFixed(1)} %`);
     if (result.affineSpread) {
       const a = result.affineSpread;
-      console.log(`affine fit of ${a.samples} samples × ${a.images} images: angle std ${a.angle.toFixed(1)}°   scale std ${a.scale.toFixed(3)}   shift std ${a.translation.toFixed(2)} px   fit MSE ${f(a.fitError)}`);
+      console.log(`affine fit of ${a.samples} samples × ${a.images} images: angle std ${a.angle.toFixed(1)}°   scale std ${a.scale.toFixed(3)}   shift std ${a.translation.toFixed(2)} px   fit MSE ${f(a.fitError)} (unwarped x: ${f(a.identityFitError)})`);
     }
     console.log(`${c.collapsed ? 'WARNING ' : ''}${c.reason}`);
     if (unsaved) throw unsaved;

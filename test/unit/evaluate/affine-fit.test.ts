@@ -64,6 +64,7 @@ test('fitAffine recovers the angle, scale and shift of targets made by the RTS p
   assert.ok(Math.abs(spread.angle - std(truth.map((p) => p.angle))) < 2, `angle spread ${spread.angle}`);
   assert.ok(Math.abs(spread.scale - std(truth.map((p) => p.scale))) < 0.03, `scale spread ${spread.scale}`);
   assert.equal(spread.images, 1);
+  assert.ok(spread.fitError < spread.identityFitError / 5, `the fits explain the targets: ${spread.fitError} vs unwarped ${spread.identityFitError}`);
   assert.equal(spread.samples, truth.length);
   tf.dispose([x, y]);
 });
@@ -85,7 +86,7 @@ test('evaluatePerturbationSet reports the affine spread of an RTS set on request
   const r = await evaluatePerturbationSet(set, pairs, { ...options, affine: { images: 2, samples: 3, steps: 4 } });
   assert.equal(r.affineSpread?.images, 2);
   assert.equal(r.affineSpread?.samples, 3);
-  for (const k of ['angle', 'scale', 'translation', 'fitError'] as const) assert.ok(Number.isFinite(r.affineSpread![k]) && r.affineSpread![k] >= 0, k);
+  for (const k of ['angle', 'scale', 'translation', 'fitError', 'identityFitError'] as const) assert.ok(Number.isFinite(r.affineSpread![k]) && r.affineSpread![k] >= 0, k);
   model.dispose();
 });
 
