@@ -201,6 +201,16 @@ class _ExecutedNotebook(unittest.TestCase):
             self.assertLessEqual(float(r["PGD AE"]), float(r["encoder AE"]), r)
             self.assertGreater(float(r["MSE identity"]), 0, r)  # the MSE baseline is reported beside BCE
 
+    def test_collapse_flag_is_shown_for_every_model(self):
+        rows = table_of(self.nb, "posterior collapse:")
+        self.assertEqual([r["model"] for r in rows], self.models)
+        for r in rows:
+            self.assertIn(r["collapsed"], ("COLLAPSED", "no"), r)
+            self.assertRegex(r["reason"], r"^(posterior collapse|no collapse)", r)
+            self.assertGreaterEqual(float(r["sample spread (fires < 0.01)"]), 0, r)
+        for r in table_of(self.nb, self.evaluation_title):
+            self.assertEqual(r["collapse"], next(c["collapsed"] for c in rows if c["model"] == r["model"]), r)
+
     def test_claims_table_gives_a_verdict_for_each_claim(self):
         rows = table_of(self.nb, "the paper’s claims and our figures")
         self.assertEqual(len(rows), self.claims)
@@ -223,6 +233,12 @@ class LinfNotebook(_ExecutedNotebook):
         strips = next(g for t, g in grids.items() if t.startswith("reconstructions"))
         self.assertEqual(strips["rowLabels"], ["x", "x̃", "reconstruction"])
         self.assertEqual((strips["height"], strips["width"], strips["count"]), (28, 28, 24))
+
+    def test_latent_interpolation_grid(self):
+        grid = next(g for g in grids_of(self.nb) if g.get("title", "").startswith("g(x, z) between the encodings"))
+        self.assertEqual((grid["count"], grid["columns"], grid["height"]), (105, 10, 28))  # 10 × 10, then x and x̃₁..x̃₄
+        caps = grid["captions"]
+        self.assertEqual([caps[0], caps[9], caps[90], caps[99]], ["z₁", "z₂", "z₃", "z₄"])
 
     def test_latent_norm_histogram_marks_epsilon(self):
         charts = [o.data[MIME_PLOTLY] for o in rich_of(self.nb) if MIME_PLOTLY in o.data]
@@ -248,6 +264,11 @@ class RtsNotebook(_ExecutedNotebook):
     def test_every_model_is_evaluated_at_one_radius(self):
         rows = table_of(self.nb, self.evaluation_title)
         self.assertEqual(len({r["ε"] for r in rows}), 1, rows)
+
+    def test_affine_spread_of_the_rts_sets(self):
+        for r in table_of(self.nb, self.evaluation_title):
+            for column in ("angle std °", "scale std", "shift std px", "affine fit MSE"):
+                self.assertGreaterEqual(float(r[column]), 0, r)
 
 
 del _ExecutedNotebook  # only the subclasses are test cases

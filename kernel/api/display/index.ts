@@ -14,5 +14,6 @@ export { liveTraining, LiveTrainingDisplay, progressLine, type LiveTrainingOptio
 export { setDisplaySink, getDisplaySink, type DisplaySink } from './sink';
 export { packImages, type ImageBatch, type SingleImage, type PackedImages } from './images';
 export { MIME, MIME_BUNDLE, isDisplayable, type MimeBundle, type Displayable } from '../../contract/mime';
-export { trainingHistory, radiusTable, evaluationTable, claimsTable } from './tables';
+export { trainingHistory, radiusTable, evaluationTable, collapseTable, claimsTable } from './tables';
 export { setTraversal, type SetTraversalOptions } from './set-traversal';
+export { interpolationGrid } from './interpolation-grid';

@@ -3,6 +3,7 @@
  * training means, radius calibrations, evaluation reports (the paper's quality table) and claims.
  */
 import type { Claim } from '../evaluate/claims';
+import { EAE_GAP_THRESHOLD, KL_PER_DIM_THRESHOLD, SPREAD_THRESHOLD } from '../evaluate/diagnostics';
 import type { EvaluationReport } from '../evaluate/evaluate-set';
 import type { RadiusCalibration } from '../evaluate/radius';
 import type { EpochSummary } from '../train/events';
@@ -37,10 +38,13 @@ export function radiusTable(rows: ReadonlyArray<{ name: string; calibration: Rad
 
 /**
  * The paper's quality table: approximation errors under the reference's metric (BCE for MNIST)
- * and, beside them, under per-pixel MSE, with the identity baseline and the entropy floor.
+ * and, beside them, under per-pixel MSE, each group with its identity baseline (and BCE's entropy
+ * floor); then the collapse diagnostics: sample spread, KL per dimension, and the flag; and for
+ * RTS sets the spread of the affine maps that explain the samples.
  */
 export function evaluationTable(rows: ReadonlyArray<{ name: string; report: EvaluationReport }>, options: { title?: string } = {}): MetricsTable {
   const withOver = rows.some((r) => r.report.overAE !== 0);
+  const withAffine = rows.some((r) => r.report.affineSpread !== undefined);
   return metricsTable(
     rows.map(({ name, report: r }) => ({
       model: name,
@@ -57,9 +61,33 @@ export function evaluationTable(rows: ReadonlyArray<{ name: string; report: Eval
       'MSE PGD': r.mse.pgdAE,
       'MSE expected': r.mse.expectedAE,
       'MSE identity': r.mse.identityError,
+      'sample spread': r.sampleSpread,
+      'KL/dim': r.collapse.klPerDim.value,
+      collapse: r.collapse.collapsed ? 'COLLAPSED' : 'no',
+      ...(withAffine
+        ? { 'angle std °': r.affineSpread?.angle, 'scale std': r.affineSpread?.scale, 'shift std px': r.affineSpread?.translation, 'affine fit MSE': r.affineSpread?.fitError, 'unwarped MSE': r.affineSpread?.identityFitError }
+        : {}),
       pairs: r.n,
     })),
     { title: options.title },
+  );
+}
+
+/**
+ * The posterior-collapse flag of each report: the three signals (each fires below the threshold
+ * its column names; two of three flag a collapse), the verdict and the one-line reason.
+ */
+export function collapseTable(rows: ReadonlyArray<{ name: string; report: EvaluationReport }>, options: { title?: string } = {}): MetricsTable {
+  return metricsTable(
+    rows.map(({ name, report: { collapse: c } }) => ({
+      model: name,
+      [`KL per dim (fires < ${KL_PER_DIM_THRESHOLD})`]: c.klPerDim.value,
+      [`EAE gap (fires < ${EAE_GAP_THRESHOLD})`]: c.eaeGap.value,
+      [`sample spread (fires < ${SPREAD_THRESHOLD})`]: c.sampleSpread.value,
+      collapsed: c.collapsed ? 'COLLAPSED' : 'no',
+      reason: c.reason,
+    })),
+    { title: options.title ?? 'posterior collapse: KL per latent dimension, (EAE − encoder AE) / encoder AE, per-pixel spread of samples of S(x)' },
   );
 }
 

@@ -32,6 +32,19 @@ export {
   type CalibrationProgress,
   type CalibrationCallbacks,
 } from './radius';
-export { calibrateRun, evaluateRun, type RadiusResult, type EvalResult, type RunDataOptions, type EvaluateRunOptions } from './run';
+export { sampleGridPng, type SampleGridOptions } from './sample-grid';
+export { calibrateRun, evaluateRun, loadRadiusNorms, type RadiusNorms, type RadiusResult, type EvalResult, type RunDataOptions, type EvaluateRunOptions } from './run';
+export {
+  sampleSpread,
+  collapseDiagnostics,
+  KL_PER_DIM_THRESHOLD,
+  EAE_GAP_THRESHOLD,
+  SPREAD_THRESHOLD,
+  type SpreadOptions,
+  type CollapseDiagnostics,
+  type CollapseSignal,
+} from './diagnostics';
+export { fitAffine, affineSpread, summarizeAffineFit, type AffineFit, type AffineFitOptions, type AffineSpread, type AffineSpreadOptions } from './affine-fit';
+export { latentInterpolation, type LatentInterpolation, type LatentInterpolationOptions } from './latent-interpolation';
 export { qualityClaims, limitedDataClaims, type Claim } from './claims';
 export { compareSets, type CompareOptions } from './compare';

@@ -1,17 +1,20 @@
 /**
  * Radius calibration and evaluation of a run directory (what `pertset radius` and
  * `pertset eval` do): open the run's "latest" checkpoint, build its validation or test pairs from
- * the same dataset it trained on, compute, and record the result (`radius.json`, `eval.json`)
- * next to the run together with the dataset used.
+ * the same dataset it trained on, compute, and record the result next to the run together with
+ * the dataset used: `radius.json` and every norm in `radius-norms.json` (`loadRadiusNorms` reads
+ * them back for a histogram); `eval.json` and `samples.png` (x, x̃, reconstruction, samples of S(x)).
  */
+import * as fs from 'fs';
 import * as path from 'path';
-import { ConfigError, StorageError } from '../errors';
+import { CheckpointError, ConfigError, StorageError } from '../errors';
 import { recordedData, radiusPairs, testPairs } from '../pairs/config-pairs';
-import { openRun, EVAL_FILE, RADIUS_FILE } from '../runs/open-run';
+import { openRun, EVAL_FILE, RADIUS_FILE, RADIUS_NORMS_FILE, SAMPLES_FILE } from '../runs/open-run';
 import { writeFileAtomic } from '../runs/atomic-dir';
 import { PerturbationSet, type Projection } from '../models/perturbation-set';
 import { calibrateRadius, type CalibrateOptions, type LatentNormStats } from './radius';
 import { evaluatePerturbationSet, type EvaluationOptions, type EvaluationReport } from './evaluate-set';
+import { sampleGridPng } from './sample-grid';
 
 export interface RunDataOptions {
   /** Use only the first N validation/test images. */
@@ -29,6 +32,8 @@ export interface RadiusResult extends LatentNormStats {
   dataset: Record<string, unknown>;
   checkpoint: string;
   globalStep: number;
+  /** The file beside radius.json holding every norm (`loadRadiusNorms`). */
+  normsFile: string;
 }
 
 export interface EvalResult extends EvaluationReport {
@@ -37,6 +42,8 @@ export interface EvalResult extends EvaluationReport {
   dataset: Record<string, unknown>;
   checkpoint: string;
   globalStep: number;
+  /** The sample grid beside eval.json: rows of x, x̃, reconstruction and samples of S(x). */
+  samplesFile: string;
 }
 
 /**
@@ -52,9 +59,14 @@ export class ResultNotSavedError<T> extends StorageError {
   }
 }
 
-function saveResult<T>(file: string, result: T): T {
+/**
+ * Writes the result (JSON), then the files that go with it (norms, sample grid); a storage failure
+ * keeps the result for the caller. The result comes first: it is what `eval`/`radius` exist for.
+ */
+function saveResult<T>(file: string, result: T, extra: Array<[string, () => Uint8Array | string]> = []): T {
   try {
     writeFileAtomic(file, JSON.stringify(result, null, 1));
+    for (const [f, data] of extra) writeFileAtomic(f, data());
   } catch (e) {
     if (e instanceof StorageError) throw new ResultNotSavedError(e, result);
     throw e;
@@ -69,12 +81,40 @@ export async function calibrateRun(runDir: string, options: RunDataOptions & Omi
     const pairs = radiusPairs(run.config, data);
     const cal = await calibrateRadius(run.model, pairs, { passes: options.passes ?? 5, batchSize: run.config.eval.batchSize, signal: options.signal, callbacks: options.callbacks });
     const { norms, ...stats } = cal;
-    void norms;
-    const result: RadiusResult = { ...stats, dataset: pairs.describe(), checkpoint: run.checkpointDir, globalStep: run.globalStep };
-    return saveResult(path.join(run.runDir, RADIUS_FILE), result);
+    const result: RadiusResult = { ...stats, dataset: pairs.describe(), checkpoint: run.checkpointDir, globalStep: run.globalStep, normsFile: RADIUS_NORMS_FILE };
+    const saved: RadiusNorms = { passes: cal.passes, n: norms.length, checkpoint: run.checkpointDir, globalStep: run.globalStep, norms: Array.from(norms) };
+    return saveResult(path.join(run.runDir, RADIUS_FILE), result, [[path.join(run.runDir, RADIUS_NORMS_FILE), () => JSON.stringify(saved)]]);
   } finally {
     run.model.dispose();
   }
+}
+
+/** What `radius-norms.json` holds: every latent norm of the last `pertset radius`, pass-major. */
+export interface RadiusNorms {
+  passes: number;
+  n: number;
+  checkpoint: string;
+  globalStep: number;
+  norms: number[];
+}
+
+/**
+ * The latent norms `pertset radius` (`calibrateRun`) computed for a run, to redraw their
+ * histogram (`display.histogram(norms)`) without recomputing.
+ */
+export function loadRadiusNorms(runDir: string): { norms: Float32Array; passes: number; checkpoint: string; globalStep: number } {
+  const file = path.join(path.resolve(runDir), RADIUS_NORMS_FILE);
+  if (!fs.existsSync(file)) throw new CheckpointError(`${file} does not exist; run \`pertset radius --run ${runDir}\` first`);
+  let saved: RadiusNorms;
+  try {
+    saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new CheckpointError(`${file}: invalid JSON (${(e as Error).message}); rerun \`pertset radius --run ${runDir}\``);
+  }
+  if (!Array.isArray(saved.norms) || saved.norms.length !== saved.n || !saved.norms.every((v) => typeof v === 'number')) {
+    throw new CheckpointError(`${file}: "norms" must be an array of ${saved.n} numbers; rerun \`pertset radius --run ${runDir}\``);
+  }
+  return { norms: Float32Array.from(saved.norms), passes: saved.passes, checkpoint: saved.checkpoint, globalStep: saved.globalStep };
 }
 
 export interface EvaluateRunOptions extends RunDataOptions, Omit<EvaluationOptions, 'batchSize'> {
@@ -131,13 +171,17 @@ export async function evaluateRun(runDir: string, options: EvaluateRunOptions = 
       attack,
       overApproximation,
       samples: options.samples,
+      spreadSamples: options.spreadSamples,
+      // How much of an RTS set's spread is rotation, scaling and translation.
+      affine: options.affine ?? run.config.perturbation.test.type === 'rts',
       batchSize: c.batchSize,
       seed: options.seed ?? run.config.seed,
       signal: options.signal,
       callbacks: options.callbacks,
     });
-    const result: EvalResult = { ...report, radiusSource, dataset: pairs.describe(), checkpoint: run.checkpointDir, globalStep: run.globalStep };
-    return saveResult(path.join(run.runDir, EVAL_FILE), result);
+    const result: EvalResult = { ...report, radiusSource, dataset: pairs.describe(), checkpoint: run.checkpointDir, globalStep: run.globalStep, samplesFile: SAMPLES_FILE };
+    const seed = options.seed ?? run.config.seed;
+    return saveResult(path.join(run.runDir, EVAL_FILE), result, [[path.join(run.runDir, SAMPLES_FILE), () => sampleGridPng(set, pairs, { seed })]]);
   } finally {
     run.model.dispose();
   }

@@ -14,6 +14,8 @@ import { readRunRecord, type RunRecord } from './run-record';
 
 export const RADIUS_FILE = 'radius.json';
 export const EVAL_FILE = 'eval.json';
+export const RADIUS_NORMS_FILE = 'radius-norms.json';
+export const SAMPLES_FILE = 'samples.png';
 
 export interface OpenedRun {
   runDir: string;

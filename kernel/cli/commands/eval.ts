@@ -16,12 +16,17 @@ const USAGE = `usage: pertset eval --run DIR [--radius R] [--limit N] [--json] [
 
 Evaluate a trained run's perturbation set on held-out test pairs: encoder, PGD (50 normalised
 l2 steps, alpha = radius/20), expected (5 prior samples) and over-approximation errors, KL,
-reconstruction, and the identity baseline d(x, x~), as per-pixel BCE (bernoulli) or MSE (gaussian).
+reconstruction, and the identity baseline d(x, x~), as per-pixel BCE (bernoulli) or MSE (gaussian),
+and again as per-pixel MSE; the sample spread (per-pixel std across 8 samples of S(x)) and the
+posterior-collapse flag (two of: KL per dimension < 0.05 nats, EAE < 5 % above the encoder AE,
+spread < 0.01); for RTS runs the spread of the rotation, scale and shift that explain the samples.
+Writes DIR/eval.json and DIR/samples.png (rows: x, x~, reconstruction, 8 samples of S(x)).
   --radius R    the set's radius (default: DIR/radius.json from \`pertset radius\`, else the config's ae.max_dist)
   --limit N     evaluate on the first N test images (default: all 10000)
   --json        print one JSON object: {encoderAE, pgdAE, expectedAE, overAE, kl, recon,
                 identityError, entropyFloor, mse: {encoderAE, pgdAE, expectedAE, identityError},
-                radius, n, dataset, ...}
+                sampleSpread, collapse: {collapsed, reason, klPerDim, eaeGap, sampleSpread},
+                affineSpread (RTS), radius, n, dataset, ...}
   --no-oae      skip the over-approximation error (reported as 0, as the released reference code)
   --reference-renorm  project like the reference code (torch renorm(2, 1, R): per latent coordinate
                 across the batch) instead of onto the per-example ball ||u|| <= R
@@ -95,8 +100,15 @@ export const command: Command = {
     console.log(`encoder AE ${f(result.encoderAE)}   PGD AE ${f(result.pgdAE)}   expected AE ${f(result.expectedAE)}   over AE ${f(result.overAE)}`);
     console.log(`KL ${f(result.kl)}   recon ${f(result.recon)}   identity d(x, x~) ${f(result.identityError)}   entropy floor H(x~) ${f(result.entropyFloor)}`);
     console.log(`per-pixel MSE: encoder AE ${f(result.mse.encoderAE)}   PGD AE ${f(result.mse.pgdAE)}   expected AE ${f(result.mse.expectedAE)}   identity ${f(result.mse.identityError)}`);
+    const c = result.collapse;
+    console.log(`sample spread ${f(result.sampleSpread)}   KL per dimension ${f(c.klPerDim.value)}   EAE above encoder AE ${(100 * c.eaeGap.value).toFixed(1)} %`);
+    if (result.affineSpread) {
+      const a = result.affineSpread;
+      console.log(`affine fit of ${a.samples} samples × ${a.images} images: angle std ${a.angle.toFixed(1)}°   scale std ${a.scale.toFixed(3)}   shift std ${a.translation.toFixed(2)} px   fit MSE ${f(a.fitError)} (unwarped x: ${f(a.identityFitError)})`);
+    }
+    console.log(`${c.collapsed ? 'WARNING ' : ''}${c.reason}`);
     if (unsaved) throw unsaved;
-    console.log(`saved to ${runDir}/eval.json`);
+    console.log(`saved to ${runDir}/eval.json and ${runDir}/${result.samplesFile}`);
     return 0;
   },
 };

@@ -19,7 +19,8 @@ Calibrate the radius of a trained run's perturbation set from the validation pai
 perturbations on each of --passes passes, default 5), as the reference's latent_distances.py.
   --json        print one JSON object: {mean, std, p25, p50, p75, p999, max, n, passes, radius, dataset, ...}
   --limit N     use only the first N validation images
-The result (radius = max rounded up) is saved to DIR/radius.json; \`pertset eval\` then uses it.`;
+The result (radius = max rounded up) is saved to DIR/radius.json; \`pertset eval\` then uses it.
+Every norm is saved to DIR/radius-norms.json (pertset.evaluate.loadRadiusNorms reads it back).`;
 
 export const command: Command = {
   summary: 'calibrate the radius from validation latent norms (mean, std, percentiles, max)',
@@ -81,7 +82,7 @@ export const command: Command = {
     console.log(`latent norms ‖(μ_q − μ_p)/σ_p‖ over ${result.n} pairs:`);
     console.log(`  max ${f(result.max)}  mean ${f(result.mean)}  std ${f(result.std)}`);
     console.log(`  25% ${f(result.p25)}  50% ${f(result.p50)}  75% ${f(result.p75)}  99.9% ${f(result.p999)}`);
-    console.log(`radius (max rounded up): ${result.radius}${unsaved ? '' : `  — saved to ${runDir}/radius.json`}`);
+    console.log(`radius (max rounded up): ${result.radius}${unsaved ? '' : `  — saved to ${runDir}/radius.json (norms in ${result.normsFile})`}`);
     if (unsaved) throw unsaved;
     return 0;
   },

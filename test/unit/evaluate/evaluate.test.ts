@@ -121,7 +121,9 @@ test('evaluatePerturbationSet reports every metric over all pairs, under BCE and
   const tensorsBefore = tf.memory().numTensors;
   const options = { attack: { steps: 3 }, batchSize: 8, seed: 1 };
   const r = await evaluatePerturbationSet(set, pairs, { ...options, callbacks: { onBatchEnd: (p) => { progress.push(p.examples); } } });
-  assert.deepEqual(Object.keys(r).sort(), ['encoderAE', 'entropyFloor', 'expectedAE', 'identityError', 'kl', 'mse', 'n', 'overAE', 'pgdAE', 'radius', 'recon'].sort());
+  assert.deepEqual(Object.keys(r).sort(), ['collapse', 'encoderAE', 'entropyFloor', 'expectedAE', 'identityError', 'kl', 'mse', 'n', 'overAE', 'pgdAE', 'radius', 'recon', 'sampleSpread'].sort());
+  assert.ok(r.sampleSpread > 0 && r.sampleSpread < 0.5, `sample spread ${r.sampleSpread}`);
+  assert.equal(r.collapse.klPerDim.value, r.kl / model.latentDim);
   assert.deepEqual(Object.keys(r.mse).sort(), ['encoderAE', 'expectedAE', 'identityError', 'pgdAE']);
   assert.equal(r.n, 20);
   assert.equal(r.radius, 10);

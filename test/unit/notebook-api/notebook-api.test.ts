@@ -10,7 +10,7 @@ import { loadDataset } from '../../../kernel/api/data/load';
 import { claimsTable, evaluationTable } from '../../../kernel/api/display';
 import { MIME, MIME_BUNDLE } from '../../../kernel/contract/mime';
 import { ArgumentError } from '../../../kernel/api/errors';
-import { compareSets, limitedDataClaims, qualityClaims, type EvaluationReport } from '../../../kernel/api/evaluate';
+import { collapseDiagnostics, compareSets, limitedDataClaims, qualityClaims, type EvaluationReport } from '../../../kernel/api/evaluate';
 import { createCVAE } from '../../../kernel/api/models';
 import { PerturbationSet } from '../../../kernel/api/models/perturbation-set';
 import { createPairSource } from '../../../kernel/api/pairs';
@@ -25,6 +25,7 @@ function report(bce: { encoder: number; pgd: number; expected: number }, mse: { 
   return {
     encoderAE: bce.encoder, pgdAE: bce.pgd, expectedAE: bce.expected, overAE: 0, kl: 10, recon: bce.encoder, identityError: 6.27, entropyFloor: 0.22,
     mse: { encoderAE: mse.encoder, pgdAE: mse.pgd, expectedAE: mse.encoder, identityError: mse.identity }, radius: 14, n: 100,
+    sampleSpread: 0.05, collapse: collapseDiagnostics({ kl: 10, encoderAE: bce.encoder, expectedAE: bce.expected, sampleSpread: 0.05 }, 128),
   };
 }
 

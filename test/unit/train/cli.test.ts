@@ -8,6 +8,9 @@ import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { PNG } from 'pngjs';
+import { histogram } from '../../../kernel/api/display';
+import { loadRadiusNorms } from '../../../kernel/api/evaluate';
 import { REPO_ROOT } from '../../helpers/env';
 import { tmpDir } from './fixtures';
 
@@ -73,6 +76,13 @@ test('train → radius --json → eval --json on the embedded subset', () => {
   assert.equal(radius.n, 128);
   assert.equal(radius.radius, Math.ceil(radius.max));
   assert.equal(radius.dataset.images.name, 'embedded');
+  // Every norm is kept, so a histogram can be redrawn without recomputing.
+  assert.equal(radius.normsFile, 'radius-norms.json');
+  const saved = loadRadiusNorms(out);
+  assert.equal(saved.norms.length, 128);
+  assert.equal(saved.passes, 2);
+  assert.equal(Math.max(...saved.norms), radius.max);
+  assert.ok(histogram(saved.norms, { percentiles: [50] }) !== null);
 
   const e = cli('eval', '--run', out, '--json', '--limit', '40', '--steps', '3');
   assert.equal(e.code, 0, e.stderr);
@@ -84,10 +94,21 @@ test('train → radius --json → eval --json on the embedded subset', () => {
   assert.equal(report.radiusSource, 'calibrated');
   assert.equal(report.dataset.images.split, 'test');
   assert.ok(fs.existsSync(path.join(out, 'eval.json')));
+  assert.ok(report.sampleSpread > 0, 'sample spread reported');
+  assert.deepEqual(Object.keys(report.collapse).sort(), ['collapsed', 'eaeGap', 'klPerDim', 'reason', 'sampleSpread']);
+  assert.equal(report.affineSpread, undefined, 'no affine fit for an ℓ∞ set');
+  // samples.png: 8 rows (test images) of x, x̃, reconstruction and 8 samples, 28 px × 2 with 2 px gaps.
+  const png = PNG.sync.read(fs.readFileSync(path.join(out, report.samplesFile)));
+  assert.equal(png.width, 11 * 58 + 2);
+  assert.equal(png.height, 8 * 58 + 2);
   const human = cli('eval', '--run', out, '--limit', '8', '--steps', '1', '--radius', '3', '--no-oae');
   assert.equal(human.code, 0, human.stderr);
   assert.match(human.stdout, /radius: 3 \(--radius\)/);
   assert.match(human.stdout, /over AE 0\.0000/);
+  assert.match(human.stdout, /^per-pixel MSE: encoder AE [\d.]+ +PGD AE [\d.]+ +expected AE [\d.]+ +identity [\d.]+$/m);
+  assert.match(human.stdout, /^sample spread [\d.]+ +KL per dimension [\d.]+/m);
+  assert.match(human.stdout, /^(WARNING posterior collapse|no collapse)/m);
+  assert.match(human.stdout, /samples\.png/);
 });
 
 test('Ctrl-C stops training with a checkpoint; the same command resumes', async () => {
