@@ -16,6 +16,7 @@ export * as evaluate from './evaluate';
 export * as display from './display';
 export * as config from './config';
 export * as interop from './interop';
+export * as robustness from './robustness';
 export * from './errors';
 export { createRng } from './random';
 export type { Rng } from './random';
