@@ -121,7 +121,7 @@ export async function latentAttack(
   const set = asSet(setOrModel, eps, where);
   const y = labelTensor(labels, x.shape[0], where);
   const prior = set.prior(x);
-  const decode = (v: tf.Tensor2D) => set.model.generate(x, set.latent(prior, v), false);
+  const decode = (v: tf.Tensor2D) => tf.tidy(() => set.model.generate(x, set.latent(prior, v), false));
   let u = randomStart(x.shape[0], set.model.latentDim, eps, options.seed ?? 0);
   let stepsTaken = 0;
   try {
@@ -132,7 +132,8 @@ export async function latentAttack(
       const lossOf = (v: tf.Tensor) => {
         const l = classifier(decode(v as tf.Tensor2D));
         logits = tf.keep(l);
-        return tf.losses.softmaxCrossEntropy(tf.oneHot(y, l.shape[1]), l) as tf.Scalar;
+        // + 0·Σu keeps the loss a function of u (tf.grad throws otherwise) for a classifier that ignores its input.
+        return tf.add(tf.losses.softmaxCrossEntropy(tf.oneHot(y, l.shape[1]), l), tf.mul(0, tf.sum(v))) as tf.Scalar;
       };
       const grad = tf.tidy(() => tf.grad(lossOf)(u)) as tf.Tensor2D;
       const kept = logits as tf.Tensor2D | null;
