@@ -1,5 +1,5 @@
 /**
- * Using a learned perturbation set against a classifier (paper §5): latent PGD and the robust
+ * Using a learned perturbation set against a classifier (the paper's robustness experiments): latent PGD and the robust
  * accuracy it measures, randomized smoothing in latent space (PREDICT, CERTIFY and their
  * summary), and the statistics behind the certificates. A classifier is any function from
  * images to logits (`ClassifierFn`); the set is a `PerturbationSet` or a bare CVAE.

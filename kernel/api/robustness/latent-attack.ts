@@ -1,5 +1,5 @@
 /**
- * Latent PGD against a classifier (paper §5, the reference's `attacks.py`): the worst member of
+ * Latent PGD against a classifier (the reference's `attacks.py`): the worst member of
  * the learned set S(x) for a classifier, found by projected gradient ascent on the cross-entropy
  * in the prior-normalised latent space, and the robust accuracy it measures.
  *
@@ -95,7 +95,7 @@ function correctness(logits: tf.Tensor2D, y: tf.Tensor1D, where: string): tf.Ten
 }
 
 /**
- * Latent PGD (paper §5): u starts at a random point of the ball; each step takes the gradient of
+ * Latent PGD: u starts at a random point of the ball; each step takes the gradient of
  * the mean cross-entropy with respect to u, normalises it per example, and moves the examples the
  * classifier still gets right by α along it (ascent), projecting back onto ‖u‖₂ ≤ ε with the set's
  * projection. The CVAE runs in eval mode and is not changed.
@@ -248,7 +248,7 @@ async function* batchesOf(data: LabeledData, batchSize: number, where: string): 
   throw new ArgumentError(`${where}: data must be { x, labels } or an iterable of such batches`);
 }
 
-/** Clean accuracy and latent-PGD accuracy at each radius, batch by batch (paper §5, the reference's `robust_eval.py`). */
+/** Clean accuracy and latent-PGD accuracy at each radius, batch by batch (the reference's `robust_eval.py`). */
 export async function robustAccuracy(
   setOrModel: SetOrModel,
   classifier: ClassifierFn,

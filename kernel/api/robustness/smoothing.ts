@@ -1,5 +1,5 @@
 /**
- * Randomized smoothing in the latent space of a learned set (paper §5, the reference's
+ * Randomized smoothing in the latent space of a learned set (the reference's
  * `robustness/smoothing_core.py`, after Cohen et al.): the smoothed classifier predicts the class
  * the base classifier most often gives to g(x, μ_p + σ_p ⊙ σ·n), n ~ N(0, I). PREDICT abstains
  * unless a two-sided binomial test separates the top two classes at level α; CERTIFY bounds the

@@ -1,5 +1,5 @@
 /**
- * The statistics randomized smoothing needs (Cohen et al.'s PREDICT and CERTIFY, paper §5), taken
+ * The statistics randomized smoothing needs (Cohen et al.'s PREDICT and CERTIFY), taken
  * from stdlib's maintained, tested implementations rather than hand-rolled approximations:
  * the standard normal quantile Φ⁻¹, the one-sided Clopper–Pearson lower confidence bound (a beta
  * quantile) and the two-sided exact binomial test.
