@@ -97,6 +97,10 @@ function keeper(pkgName, pkgJson) {
     // Keep only this platform's prebuilt addons (cmake-ts loads build/<platform>/<arch>/...).
     return (r) => !r.startsWith('build/') || r === 'build/manifest.json' || r.startsWith(`build/${process.platform}/${process.arch}/`);
   }
+  if (pkgName.startsWith('@stdlib/')) {
+    // Node loads lib/ (the CommonJS `main`); dist/ holds browser bundles, src/ and include/ C sources.
+    return (r) => r === 'package.json' || /^(LICENSE|NOTICE)/i.test(r) || r.startsWith('lib/') || r.endsWith('.d.ts');
+  }
   return () => true;
 }
 

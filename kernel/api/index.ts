@@ -17,6 +17,7 @@ export * as display from './display';
 export * as config from './config';
 export * as interop from './interop';
 export * as reproduce from './reproduce';
+export * as robustness from './robustness';
 export * from './errors';
 export { createRng } from './random';
 export type { Rng } from './random';

@@ -57,6 +57,7 @@ export const DEPENDENCIES = {
   chromium: dependency('Chromium', 'apt-get install chromium fonts-dejavu-core', () =>
     fs.existsSync(CHROMIUM) ? undefined : `not found at ${CHROMIUM}`),
   torch: dependency('PyTorch', 'apt-get install python3-torch', () => pythonImports('torch')),
+  scipy: dependency('SciPy', 'apt-get install python3-scipy', () => pythonImports('scipy.stats')),
   nbclient: dependency("Jupyter's nbclient", 'apt-get install python3-nbclient jupyter-client python3-ipykernel', () => pythonImports('nbclient, nbformat')),
   nativeAddon: dependency('the native OpenBLAS accelerator', 'apt-get install g++ make pkg-config libopenblas-dev libopenblas-openmp-dev, then npm run build:native', () => {
     const load = loadAddon();
