@@ -66,7 +66,9 @@ export async function trainingLatentPgd(
       };
       const grad = tf.tidy(() => tf.grad(lossOf)(u));
       const stillCorrect = correct as unknown as tf.Tensor1D;
-      const anyCorrect = (await tf.any(stillCorrect).data())[0] !== 0;
+      const any = tf.any(stillCorrect);
+      const anyCorrect = (await any.data())[0] !== 0;
+      any.dispose();
       if (!anyCorrect) {
         tf.dispose([grad, stillCorrect]);
         break;
