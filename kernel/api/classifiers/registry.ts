@@ -20,7 +20,7 @@ export function isClassifierArchitecture(name: string): name is ClassifierArchit
  * A freshly initialised classifier (PyTorch's default initialisation from `seed`, default 0).
  * Defaults: 10 classes; mnist_conv on 28×28×1, the residual nets on 32×32×3 with CIFAR-10 normalisation.
  */
-export function createClassifier(spec: Partial<ClassifierSpec> & { architecture: ClassifierArchitecture | string }, options: ClassifierOptions = {}): Classifier {
+export function createClassifier(spec: Omit<Partial<ClassifierSpec>, 'architecture'> & { architecture: string }, options: ClassifierOptions = {}): Classifier {
   const architecture = spec.architecture;
   if (!isClassifierArchitecture(architecture)) {
     throw new ArgumentError(`unknown classifier architecture "${architecture}"; expected one of ${CLASSIFIER_ARCHITECTURES.join(', ')}`);
