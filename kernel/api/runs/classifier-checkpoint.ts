@@ -3,14 +3,14 @@
  * (checkpoint.ts), with format `pertset-classifier` and the classifier's spec as topology, so
  * `loadClassifier(dir)` rebuilds the architecture (input size, classes, depth, width) by itself.
  */
+import * as fs from 'fs';
 import * as path from 'path';
+import type * as tf from '@tensorflow/tfjs';
 import { createClassifier } from '../classifiers/registry';
 import type { Classifier, ClassifierSpec } from '../classifiers/types';
 import { CheckpointError } from '../errors';
 import { recoverDir, writeDirAtomic, type AtomicWriteHooks } from './atomic-dir';
 import { assignWeights, encodeVariables, MODEL_FILE, readJson, withTrainerFiles, type NamedTensor } from './checkpoint';
-import type * as tf from '@tensorflow/tfjs';
-import * as fs from 'fs';
 
 export const CLASSIFIER_CHECKPOINT_FORMAT = 'pertset-classifier';
 
