@@ -2,8 +2,8 @@
 in pertset): MNISTConv (the reference's layers), batch 128, the reference's latent PGD (7 steps,
 α = ε/5, random start in the ball, normalised-gradient ascent, per-example ℓ2 projection, only
 still-correct examples move), the loss max(CE clean, CE adversarial) per example, one Adam step.
-Prints {"arch", "ms"}: the median of 5 timed steps after 2 warm-up steps, 2 threads.
-Usage: python3 scripts/torch/robust_step_bench.py mnist_fc|mnist_stn
+Prints {"arch", "ms"}: the median of the timed steps (default 5, after 2 warm-up steps), 2 threads
+(PERTSET_TORCH_THREADS). Usage: python3 scripts/torch/robust_step_bench.py mnist_fc|mnist_stn [steps] [warmup]
 """
 import json
 import os
@@ -52,6 +52,8 @@ def latent_pgd(cvae, model, x, y, eps, alpha, steps):
 
 def main():
     arch = sys.argv[1]
+    steps = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    warmup = int(sys.argv[3]) if len(sys.argv) > 3 else 2
     torch.manual_seed(0)
     torch.set_num_threads(int(os.environ.get("PERTSET_TORCH_THREADS", "2")))
     side, eps = (42, 14.0) if arch == 'mnist_stn' else (28, 28.0)
@@ -63,7 +65,7 @@ def main():
     x = torch.rand(128, 1, side, side)
     y = torch.randint(0, 10, (128,))
     times = []
-    for i in range(7):
+    for i in range(warmup + steps):
         t0 = time.perf_counter()
         model.train()
         adv = latent_pgd(cvae, model, x, y, eps, eps / 5, 7)
@@ -71,7 +73,7 @@ def main():
         loss = torch.max(F.cross_entropy(model(x), y, reduction='none'), F.cross_entropy(model(adv), y, reduction='none')).mean()
         loss.backward()
         opt.step()
-        if i >= 2:
+        if i >= warmup:
             times.append((time.perf_counter() - t0) * 1000)
     print(json.dumps({'arch': arch, 'ms': statistics.median(times), 'threads': torch.get_num_threads(), 'torch': torch.__version__}))
 
