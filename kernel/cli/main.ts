@@ -15,6 +15,7 @@ export interface Command {
 
 const COMMANDS: Record<string, string> = {
   train: './commands/train',
+  'robust-train': './commands/robust-train',
   radius: './commands/radius',
   eval: './commands/eval',
   data: './commands/data',

@@ -11,7 +11,7 @@ import { OPTIMIZERS, type ReferenceConfig } from './reference-schema';
 import { piecewiseLinear, scaleSchedule, type ScheduleJson } from './schedules';
 import type { ConfigOverrides, DatasetType, PerturbationSpec, PertsetConfig } from './types';
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
 /** Keys each section may hold; anything else becomes a warning (reference configs carry GPU-only keys). */
 const KNOWN_KEYS: Record<string, readonly string[]> = {
@@ -25,7 +25,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
   oae: ['max_dist', 'alpha', 'niters'],
 };
 
-function section(root: Json, key: string, required: boolean): Json | undefined {
+export function section(root: Json, key: string, required: boolean): Json | undefined {
   const v = root[key];
   if (v === undefined) {
     if (required) throw new ConfigError(`${key}: missing section (a reference config has "model", "perturbation", "training" and "dataset")`);
@@ -35,7 +35,7 @@ function section(root: Json, key: string, required: boolean): Json | undefined {
   return v as Json;
 }
 
-interface NumberRule {
+export interface NumberRule {
   min?: number;
   /** Strictly greater than. */
   above?: number;
@@ -43,7 +43,7 @@ interface NumberRule {
   int?: boolean;
 }
 
-function num(obj: Json | undefined, key: string, where: string, rule: NumberRule, fallback?: number): number {
+export function num(obj: Json | undefined, key: string, where: string, rule: NumberRule, fallback?: number): number {
   const v = obj?.[key];
   const p = where ? `${where}.${key}` : key;
   if (v === undefined || v === null) {
@@ -58,7 +58,7 @@ function num(obj: Json | undefined, key: string, where: string, rule: NumberRule
   return v;
 }
 
-function oneOf<T extends string>(obj: Json | undefined, key: string, where: string, allowed: readonly T[], fallback?: T): T {
+export function oneOf<T extends string>(obj: Json | undefined, key: string, where: string, allowed: readonly T[], fallback?: T): T {
   const v = obj?.[key];
   const p = where ? `${where}.${key}` : key;
   if (v === undefined) {
@@ -71,7 +71,7 @@ function oneOf<T extends string>(obj: Json | undefined, key: string, where: stri
   return v as T;
 }
 
-function perturbationSpec(p: Json, key: 'train_type' | 'test_type'): PerturbationSpec {
+export function perturbationSpec(p: Json, key: 'train_type' | 'test_type'): PerturbationSpec {
   const type = oneOf(p, key, 'perturbation', REFERENCE_PERTURBATION_TYPES);
   const where = 'perturbation';
   switch (type) {

@@ -7,3 +7,17 @@ export * from './reference-schema';
 export * from './types';
 export { fromReferenceConfig, applyOverrides } from './from-reference';
 export { loadConfig, builtinConfigDir, builtinConfigNames, readJsonFile } from './load';
+export {
+  loadRobustConfig,
+  robustConfigFromJson,
+  resolveCvaeCheckpoint,
+  builtinRobustConfigDir,
+  builtinRobustConfigNames,
+  ROBUST_TRAINING_METHODS,
+  ROBUST_DATASET_TYPES,
+  type RobustConfig,
+  type RobustConfigOverrides,
+  type RobustTrainingMethod,
+  type RobustDatasetType,
+  type CvaeCheckpointRef,
+} from './robust';

@@ -29,12 +29,14 @@ export interface Conv2dOptions {
   stride?: number;
   /** Symmetric zero padding on height and width, as PyTorch's `padding=`. */
   padding?: number;
+  /** PyTorch's `bias=` (default true); the residual classifiers' convolutions have none. */
+  bias?: boolean;
 }
 
-/** `nn.Conv2d` (square kernel): kernel HWIO [k, k, in, out] (PyTorch's OIHW permuted), bias [out]. */
+/** `nn.Conv2d` (square kernel): kernel HWIO [k, k, in, out] (PyTorch's OIHW permuted), bias [out] unless `bias: false`. */
 export class Conv2d {
   readonly kernel: tf.Variable;
-  readonly bias: tf.Variable;
+  readonly bias: tf.Variable | null;
   private readonly stride: number;
   private readonly padding: number;
 
@@ -43,14 +45,14 @@ export class Conv2d {
     const fanIn = inChannels * kernelSize * kernelSize;
     this.kernel = store.add(`${scope}/kernel`, [kernelSize, kernelSize, inChannels, outChannels],
       torchDefaultUniform(store.seed, `${scope}/kernel`, fanIn * outChannels, fanIn));
-    this.bias = store.add(`${scope}/bias`, [outChannels], torchDefaultUniform(store.seed, `${scope}/bias`, outChannels, fanIn));
+    this.bias = options.bias === false ? null : store.add(`${scope}/bias`, [outChannels], torchDefaultUniform(store.seed, `${scope}/bias`, outChannels, fanIn));
     this.stride = options.stride ?? 1;
     this.padding = options.padding ?? 0;
   }
 
   apply(x: tf.Tensor4D, activation: 'linear' | 'relu' = 'linear'): tf.Tensor4D {
     return tf.fused.conv2d({
-      x, filter: this.kernel as tf.Tensor4D, strides: this.stride, pad: this.padding, bias: this.bias, activation,
+      x, filter: this.kernel as tf.Tensor4D, strides: this.stride, pad: this.padding, bias: this.bias ?? undefined, activation,
     });
   }
 }

@@ -36,7 +36,7 @@ function expandHome(p: string): string {
 }
 
 /** The folder to read: an explicit one, else the config's `data_path` if it exists (reference configs say "~/data"). */
-export function dataDirFor(config: PertsetConfig, explicit?: string): string | undefined {
+export function dataDirFor(config: { dataset: { dataPath: string | null } }, explicit?: string): string | undefined {
   if (explicit) return explicit;
   const hint = config.dataset.dataPath ? expandHome(config.dataset.dataPath) : undefined;
   return hint && fs.existsSync(hint) ? hint : undefined;
@@ -85,7 +85,7 @@ export function testPairs(config: PertsetConfig, options: DataOptions = {}): Pai
  * these checksums and never falls back to the embedded subset. A run that recorded no dataset
  * (imported weights) is reopened on its config's dataset, also without the fallback.
  */
-export function recordedData(config: PertsetConfig, dataset: { train?: unknown } | null | undefined): RecordedData {
+export function recordedData(config: { dataset: { type: string } }, dataset: { train?: unknown } | null | undefined): RecordedData {
   const images = (dataset?.train as { images?: { name?: string; source?: { origin?: string; dir?: string; sha256?: Record<string, string> } } } | null)?.images;
   if (!images?.name) return { name: resolveDatasetName(config.dataset.type) };
   const source = images.source;

@@ -64,27 +64,58 @@ export interface TrainerStateJson {
 
 const TFJS_VERSION = (tf.version as Record<string, string>)['tfjs-core'] ?? 'unknown';
 
-/** model.json + weights.bin of a model's variables, as bytes. */
-export async function encodeModel(model: CVAE): Promise<Array<[string, Uint8Array | string]>> {
+/**
+ * model.json + weights.bin of named variables, as bytes: the one encoding of every model kind
+ * (`format` says which: CVAE or classifier; `modelTopology` is what rebuilds the architecture).
+ */
+export async function encodeVariables(variables: ReadonlyMap<string, tf.Variable>, format: string, modelTopology: object): Promise<Array<[string, Uint8Array | string]>> {
   const named: tf.NamedTensorMap = {};
-  for (const [name, v] of model.variables) named[name] = v;
+  for (const [name, v] of variables) named[name] = v;
   const { data, specs } = await tf.io.encodeWeights(named);
-  const json: ModelJson = {
-    format: CHECKPOINT_FORMAT,
+  const json = {
+    format,
     generatedBy: `pertset (TensorFlow.js ${TFJS_VERSION})`,
     convertedBy: null,
-    modelTopology: {
-      architecture: model.architecture,
-      inputShape: model.inputShape,
-      latentDim: model.latentDim,
-      outputDistribution: model.outputDistribution,
-    },
+    modelTopology,
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: specs }],
   };
   return [
     [WEIGHTS_FILE, new Uint8Array(data)],
     [MODEL_FILE, JSON.stringify(json, null, 1)],
   ];
+}
+
+/** model.json + weights.bin of a CVAE's variables, as bytes. */
+export async function encodeModel(model: CVAE): Promise<Array<[string, Uint8Array | string]>> {
+  const topology: ModelJson['modelTopology'] = {
+    architecture: model.architecture,
+    inputShape: model.inputShape,
+    latentDim: model.latentDim,
+    outputDistribution: model.outputDistribution,
+  };
+  return encodeVariables(model.variables, CHECKPOINT_FORMAT, topology);
+}
+
+/**
+ * A training checkpoint's extra files: the optimiser state (`optimizer.bin`, first) and
+ * `trainer.json` (last: a directory with it is a complete training checkpoint), around `modelFiles`.
+ */
+export async function withTrainerFiles(
+  modelFiles: Array<[string, Uint8Array | string]>,
+  trainer: object,
+  optimizer?: { kind: string; state: NamedTensor[] },
+): Promise<Array<[string, Uint8Array | string]>> {
+  const files = modelFiles.slice();
+  let optimizerJson: TrainerStateJson['optimizer'] = null;
+  if (optimizer) {
+    const named: tf.NamedTensorMap = {};
+    for (const t of optimizer.state) named[t.name] = t.tensor;
+    const { data, specs } = await tf.io.encodeWeights(named);
+    files.unshift([OPTIMIZER_FILE, new Uint8Array(data)]);
+    optimizerJson = { kind: optimizer.kind, weightsManifest: [{ paths: [OPTIMIZER_FILE], weights: specs }] };
+  }
+  files.push([TRAINER_FILE, JSON.stringify({ ...trainer, optimizer: optimizerJson, savedAt: new Date().toISOString() }, null, 1)]);
+  return files;
 }
 
 export interface SaveCheckpointArgs {
@@ -96,24 +127,12 @@ export interface SaveCheckpointArgs {
 
 /** Writes a checkpoint directory atomically. */
 export async function saveCheckpoint(dir: string, args: SaveCheckpointArgs): Promise<void> {
-  const files = await encodeModel(args.model);
-  if (args.trainer) {
-    let optimizer: TrainerStateJson['optimizer'] = null;
-    if (args.optimizer) {
-      const named: tf.NamedTensorMap = {};
-      for (const t of args.optimizer.state) named[t.name] = t.tensor;
-      const { data, specs } = await tf.io.encodeWeights(named);
-      files.unshift([OPTIMIZER_FILE, new Uint8Array(data)]);
-      optimizer = { kind: args.optimizer.kind, weightsManifest: [{ paths: [OPTIMIZER_FILE], weights: specs }] };
-    }
-    const state: TrainerStateJson = { ...args.trainer, optimizer, savedAt: new Date().toISOString() };
-    // trainer.json last: a directory with it is a complete training checkpoint.
-    files.push([TRAINER_FILE, JSON.stringify(state, null, 1)]);
-  }
+  const model = await encodeModel(args.model);
+  const files = args.trainer ? await withTrainerFiles(model, args.trainer, args.optimizer) : model;
   writeDirAtomic(dir, files, args.hooks);
 }
 
-function readJson<T>(file: string): T {
+export function readJson<T>(file: string): T {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -127,7 +146,7 @@ function readJson<T>(file: string): T {
   }
 }
 
-function readWeights(dir: string, manifest: tf.io.WeightsManifestConfig, what: string): tf.NamedTensorMap {
+export function readWeights(dir: string, manifest: tf.io.WeightsManifestConfig, what: string): tf.NamedTensorMap {
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: Buffer[] = [];
   for (const group of manifest) {
@@ -163,16 +182,21 @@ export function loadWeightsInto(model: CVAE, dir: string): void {
   if (json.modelTopology.architecture !== model.architecture) {
     throw new CheckpointError(`${dir}: checkpoint is a ${json.modelTopology.architecture} model, cannot load into ${model.architecture}`);
   }
-  const weights = readWeights(dir, json.weightsManifest, dir);
+  assignWeights(model.variables, dir, json.weightsManifest);
+}
+
+/** Reads the weights a manifest describes and assigns them to `variables` (names and shapes must match exactly). */
+export function assignWeights(variables: ReadonlyMap<string, tf.Variable>, dir: string, manifest: tf.io.WeightsManifestConfig): void {
+  const weights = readWeights(dir, manifest, dir);
   try {
-    for (const [name, v] of model.variables) {
+    for (const [name, v] of variables) {
       const t = weights[name];
       if (!t) throw new CheckpointError(`${dir}: weight "${name}" is missing from the checkpoint`);
       if (!tf.util.arraysEqual(t.shape, v.shape)) throw new CheckpointError(`${dir}: weight "${name}" has shape [${t.shape}], the model has [${v.shape}]`);
     }
-    const extra = Object.keys(weights).filter((n) => !model.variables.has(n));
+    const extra = Object.keys(weights).filter((n) => !variables.has(n));
     if (extra.length) throw new CheckpointError(`${dir}: checkpoint has weights the model lacks: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', ...' : ''}`);
-    for (const [name, v] of model.variables) v.assign(weights[name]);
+    for (const [name, v] of variables) v.assign(weights[name]);
   } finally {
     tf.dispose(Object.values(weights));
   }

@@ -17,3 +17,11 @@ export {
 export { readRunRecord, writeRunRecord, type RunRecord, type RunStatus } from './run-record';
 export { openRun, RADIUS_FILE, EVAL_FILE, type OpenedRun } from './open-run';
 export { lockRunDir, type RunLock, type LockHolder } from './lock';
+export {
+  saveClassifierCheckpoint,
+  loadClassifier,
+  loadClassifierWeightsInto,
+  readClassifierJson,
+  CLASSIFIER_CHECKPOINT_FORMAT,
+  type ClassifierModelJson,
+} from './classifier-checkpoint';

@@ -11,7 +11,7 @@ export class RunStatusWriter {
 
   constructor(
     private readonly runDir: string,
-    config: PertsetConfig,
+    config: Pick<PertsetConfig, 'name' | 'source' | 'seed'> & { json: unknown },
     backend: BackendInfo | null,
     dataset: RunRecord['dataset'],
     progress: { epoch: number; globalStep: number },
