@@ -647,6 +647,352 @@ napi_value ColSum(napi_env env, napi_callback_info info) {
   return Undefined(env);
 }
 
+// =============================================================================================
+// Spatial-transformer and STN-block kernels (sampler, reflection padding, batch norm). NHWC,
+// float32 in place on the caller's buffer. Each mirrors a plain-JS kernel in kernel/api/models
+// (same operation order, double where the JS computes in double), so results agree to float32
+// rounding and the JS versions stay the fallback.
+
+// Geometry of affineGridSample / its gradient: batch, inH, inW, channels, outH, outW, alignCorners.
+struct SampleGeom {
+  int b, ih, iw, c, oh, ow;
+  bool align;
+};
+
+constexpr size_t kSampleGeomArgs = 7;
+
+bool GetSampleGeom(napi_env env, const std::vector<napi_value>& a, size_t first, SampleGeom* g) {
+  const char* names[] = {"batch", "inHeight", "inWidth", "channels", "outHeight", "outWidth"};
+  int* fields[] = {&g->b, &g->ih, &g->iw, &g->c, &g->oh, &g->ow};
+  for (size_t i = 0; i < 6; i++) {
+    if (!GetDim(env, a[first + i], names[i], fields[i])) return false;
+  }
+  double align = 0;
+  if (!GetNumber(env, a[first + 6], "alignCorners", &align)) return false;
+  g->align = align != 0;
+  if (g->ih < 1 || g->iw < 1) return ThrowRange(env, "input height and width must be >= 1");
+  if (double(g->b) * g->ih * g->iw * g->c > 1e15 || double(g->b) * g->oh * g->ow * g->c > 1e15) {
+    return ThrowRange(env, "sampler geometry is too large");
+  }
+  return true;
+}
+
+// F.affine_grid's base coordinate of output index i along an axis of n pixels.
+inline double BaseCoordinate(int i, int n, bool align) {
+  if (align) return n > 1 ? -1 + (2.0 * i) / (n - 1) : 0;
+  return (2.0 * i + 1) / n - 1;
+}
+
+// grid_sample's bilinear footprint after the border clip; grad* is 0 where the clip is active
+// (PyTorch's clip_coordinates_set_grad: the border itself counts as clipped).
+struct Tap {
+  int x0, y0;
+  double wx1, wy1, gradX, gradY;
+};
+
+inline Tap SampleTap(double xs, double ys, const SampleGeom& g) {
+  double ix = g.align ? ((xs + 1) / 2) * (g.iw - 1) : ((xs + 1) * g.iw - 1) / 2;
+  double iy = g.align ? ((ys + 1) / 2) * (g.ih - 1) : ((ys + 1) * g.ih - 1) / 2;
+  Tap t;
+  t.gradX = 1;
+  t.gradY = 1;
+  if (!(ix > 0)) { ix = 0; t.gradX = 0; } else if (ix >= g.iw - 1) { ix = g.iw - 1; t.gradX = 0; }
+  if (!(iy > 0)) { iy = 0; t.gradY = 0; } else if (iy >= g.ih - 1) { iy = g.ih - 1; t.gradY = 0; }
+  t.x0 = int(std::floor(ix));
+  t.y0 = int(std::floor(iy));
+  t.wx1 = ix - t.x0;
+  t.wy1 = iy - t.y0;
+  return t;
+}
+
+// affineGridSample(buf, imageOff, thetaOff, outOff, <sample geometry>):
+// out[b, i, j, :] = bilinear sample of image[b] at theta[b] · (x_j, y_i, 1), border padding.
+napi_value AffineGridSample(napi_env env, napi_callback_info info) {
+  std::vector<napi_value> a;
+  if (!Args(env, info, 4 + kSampleGeomArgs, 4 + kSampleGeomArgs, &a)) return nullptr;
+  SampleGeom g;
+  Span buf;
+  uint64_t imOff, thOff, outOff;
+  float *image, *theta, *out;
+  if (!GetSampleGeom(env, a, 4, &g) || !GetBuffer(env, a[0], "buf", &buf) || !GetIndex(env, a[1], "imageOffset", &imOff) ||
+      !GetIndex(env, a[2], "thetaOffset", &thOff) || !GetIndex(env, a[3], "outOffset", &outOff) ||
+      !Region(env, buf, imOff, uint64_t(g.b) * g.ih * g.iw * g.c, "image", &image) ||
+      !Region(env, buf, thOff, uint64_t(g.b) * 6, "theta", &theta) ||
+      !Region(env, buf, outOff, uint64_t(g.b) * g.oh * g.ow * g.c, "out", &out)) {
+    return nullptr;
+  }
+  const int C = g.c;
+  const int64_t inStride = int64_t(g.ih) * g.iw * C;
+  for (int b = 0; b < g.b; b++) {
+    const double t0 = theta[6 * b], t1 = theta[6 * b + 1], t2 = theta[6 * b + 2];
+    const double t3 = theta[6 * b + 3], t4 = theta[6 * b + 4], t5 = theta[6 * b + 5];
+    const float* img = image + b * inStride;
+    for (int i = 0; i < g.oh; i++) {
+      const double yn = BaseCoordinate(i, g.oh, g.align);
+      for (int j = 0; j < g.ow; j++) {
+        const double xn = BaseCoordinate(j, g.ow, g.align);
+        const Tap p = SampleTap(t0 * xn + t1 * yn + t2, t3 * xn + t4 * yn + t5, g);
+        const bool hasX1 = p.x0 + 1 < g.iw, hasY1 = p.y0 + 1 < g.ih;
+        const double w00 = (1 - p.wx1) * (1 - p.wy1), w01 = p.wx1 * (1 - p.wy1);
+        const double w10 = (1 - p.wx1) * p.wy1, w11 = p.wx1 * p.wy1;
+        const float* r0 = img + (int64_t(p.y0) * g.iw + p.x0) * C;
+        const float* r1 = r0 + int64_t(g.iw) * C;
+        float* o = out + ((int64_t(b) * g.oh + i) * g.ow + j) * C;
+        for (int c = 0; c < C; c++) {
+          double v = w00 * r0[c];
+          if (hasX1) v += w01 * r0[C + c];
+          if (hasY1) {
+            v += w10 * r1[c];
+            if (hasX1) v += w11 * r1[C + c];
+          }
+          o[c] = float(v);
+        }
+      }
+    }
+  }
+  return Undefined(env);
+}
+
+// affineGridSampleGrad(buf, dyOff, imageOff, thetaOff, dImageOff, dThetaOff, <sample geometry>):
+// the gradients of sum(dy · affineGridSample(image, theta)) with respect to image and theta.
+napi_value AffineGridSampleGrad(napi_env env, napi_callback_info info) {
+  std::vector<napi_value> a;
+  if (!Args(env, info, 6 + kSampleGeomArgs, 6 + kSampleGeomArgs, &a)) return nullptr;
+  SampleGeom g;
+  Span buf;
+  uint64_t dyOff, imOff, thOff, diOff, dtOff;
+  float *dy, *image, *theta, *dImage, *dTheta;
+  if (!GetSampleGeom(env, a, 6, &g) || !GetBuffer(env, a[0], "buf", &buf) || !GetIndex(env, a[1], "dyOffset", &dyOff) ||
+      !GetIndex(env, a[2], "imageOffset", &imOff) || !GetIndex(env, a[3], "thetaOffset", &thOff) ||
+      !GetIndex(env, a[4], "dImageOffset", &diOff) || !GetIndex(env, a[5], "dThetaOffset", &dtOff) ||
+      !Region(env, buf, dyOff, uint64_t(g.b) * g.oh * g.ow * g.c, "dy", &dy) ||
+      !Region(env, buf, imOff, uint64_t(g.b) * g.ih * g.iw * g.c, "image", &image) ||
+      !Region(env, buf, thOff, uint64_t(g.b) * 6, "theta", &theta) ||
+      !Region(env, buf, diOff, uint64_t(g.b) * g.ih * g.iw * g.c, "dImage", &dImage) ||
+      !Region(env, buf, dtOff, uint64_t(g.b) * 6, "dTheta", &dTheta)) {
+    return nullptr;
+  }
+  const int C = g.c;
+  const int64_t inStride = int64_t(g.ih) * g.iw * C;
+  std::memset(dImage, 0, sizeof(float) * uint64_t(g.b) * inStride);
+  // d(unnormalised)/d(normalised) coordinate.
+  const double scaleX = g.align ? (g.iw - 1) / 2.0 : g.iw / 2.0;
+  const double scaleY = g.align ? (g.ih - 1) / 2.0 : g.ih / 2.0;
+  for (int b = 0; b < g.b; b++) {
+    const double t0 = theta[6 * b], t1 = theta[6 * b + 1], t2 = theta[6 * b + 2];
+    const double t3 = theta[6 * b + 3], t4 = theta[6 * b + 4], t5 = theta[6 * b + 5];
+    const float* img = image + b * inStride;
+    float* dImg = dImage + b * inStride;
+    double d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0, d5 = 0;
+    for (int i = 0; i < g.oh; i++) {
+      const double yn = BaseCoordinate(i, g.oh, g.align);
+      for (int j = 0; j < g.ow; j++) {
+        const double xn = BaseCoordinate(j, g.ow, g.align);
+        const Tap p = SampleTap(t0 * xn + t1 * yn + t2, t3 * xn + t4 * yn + t5, g);
+        const bool hasX1 = p.x0 + 1 < g.iw, hasY1 = p.y0 + 1 < g.ih;
+        const double wx0 = 1 - p.wx1, wy0 = 1 - p.wy1;
+        const int64_t r0 = (int64_t(p.y0) * g.iw + p.x0) * C, r1 = r0 + int64_t(g.iw) * C;
+        const float* go = dy + ((int64_t(b) * g.oh + i) * g.ow + j) * C;
+        double gix = 0, giy = 0;
+        for (int c = 0; c < C; c++) {
+          const double d = go[c];
+          const double v00 = img[r0 + c];
+          const double v01 = hasX1 ? img[r0 + C + c] : 0;
+          const double v10 = hasY1 ? img[r1 + c] : 0;
+          const double v11 = hasX1 && hasY1 ? img[r1 + C + c] : 0;
+          dImg[r0 + c] = float(dImg[r0 + c] + wx0 * wy0 * d);
+          if (hasX1) dImg[r0 + C + c] = float(dImg[r0 + C + c] + p.wx1 * wy0 * d);
+          if (hasY1) {
+            dImg[r1 + c] = float(dImg[r1 + c] + wx0 * p.wy1 * d);
+            if (hasX1) dImg[r1 + C + c] = float(dImg[r1 + C + c] + p.wx1 * p.wy1 * d);
+          }
+          gix += d * (wy0 * (v01 - v00) + p.wy1 * (v11 - v10));
+          giy += d * (wx0 * (v10 - v00) + p.wx1 * (v11 - v01));
+        }
+        gix *= p.gradX * scaleX;
+        giy *= p.gradY * scaleY;
+        d0 += gix * xn; d1 += gix * yn; d2 += gix;
+        d3 += giy * xn; d4 += giy * yn; d5 += giy;
+      }
+    }
+    float* dt = dTheta + 6 * b;
+    dt[0] = float(d0); dt[1] = float(d1); dt[2] = float(d2);
+    dt[3] = float(d3); dt[4] = float(d4); dt[5] = float(d5);
+  }
+  return Undefined(env);
+}
+
+// Reflection (PyTorch's ReflectionPad: the edge is not repeated) of index i into [0, n).
+inline int64_t Reflect(int64_t i, int64_t n) {
+  if (i < 0) return -i;
+  if (i >= n) return 2 * (n - 1) - i;
+  return i;
+}
+
+// reflectPad2d(buf, xOff, yOff, batch, height, width, channels, pad, gradient):
+// gradient 0: y [b, h+2p, w+2p, c] = x reflection-padded by p on both spatial axes.
+// gradient 1: the adjoint, x = sum of y's entries over the positions that copy each x entry.
+napi_value ReflectPad2d(napi_env env, napi_callback_info info) {
+  std::vector<napi_value> a;
+  if (!Args(env, info, 9, 9, &a)) return nullptr;
+  Span buf;
+  uint64_t xOff, yOff;
+  int n, h, w, c, p;
+  double grad = 0;
+  float *x, *y;
+  if (!GetBuffer(env, a[0], "buf", &buf) || !GetIndex(env, a[1], "xOffset", &xOff) || !GetIndex(env, a[2], "yOffset", &yOff) ||
+      !GetDim(env, a[3], "batch", &n) || !GetDim(env, a[4], "height", &h) || !GetDim(env, a[5], "width", &w) ||
+      !GetDim(env, a[6], "channels", &c) || !GetDim(env, a[7], "pad", &p) || !GetNumber(env, a[8], "gradient", &grad)) {
+    return nullptr;
+  }
+  if (p >= h || p >= w) return ThrowRange(env, "pad must be smaller than height and width"), nullptr;
+  const int64_t ph = int64_t(h) + 2 * p, pw = int64_t(w) + 2 * p;
+  if (double(n) * ph * pw * c > 1e15) return ThrowRange(env, "reflectPad2d geometry is too large"), nullptr;
+  if (!Region(env, buf, xOff, uint64_t(n) * h * w * c, "x", &x) || !Region(env, buf, yOff, uint64_t(n) * ph * pw * c, "y", &y)) {
+    return nullptr;
+  }
+  const int64_t rowX = int64_t(w) * c, rowY = pw * c;
+  if (grad == 0) {
+    for (int64_t b = 0; b < n; b++) {
+      const float* xb = x + b * h * rowX;
+      float* yb = y + b * ph * rowY;
+      for (int64_t i = 0; i < ph; i++) {
+        const float* src = xb + Reflect(i - p, h) * rowX;
+        float* dst = yb + i * rowY;
+        for (int64_t j = 0; j < p; j++) std::memcpy(dst + j * c, src + Reflect(j - p, w) * c, sizeof(float) * c);
+        std::memcpy(dst + int64_t(p) * c, src, sizeof(float) * rowX);
+        for (int64_t j = p + int64_t(w); j < pw; j++) std::memcpy(dst + j * c, src + Reflect(j - p, w) * c, sizeof(float) * c);
+      }
+    }
+  } else {
+    // Centre first (a copy), then the reflected rows and columns added onto it.
+    for (int64_t b = 0; b < n; b++) {
+      float* xb = x + b * h * rowX;
+      const float* yb = y + b * ph * rowY;
+      for (int64_t i = 0; i < h; i++) std::memcpy(xb + i * rowX, yb + (i + p) * rowY + int64_t(p) * c, sizeof(float) * rowX);
+      for (int64_t i = 0; i < ph; i++) {
+        float* dst = xb + Reflect(i - p, h) * rowX;
+        const float* src = yb + i * rowY;
+        const bool padRow = i < p || i >= p + h;
+        for (int64_t j = 0; j < pw; j++) {
+          const bool padCol = j < p || j >= p + w;
+          if (!padRow && !padCol) continue;
+          float* d = dst + Reflect(j - p, w) * c;
+          const float* s = src + j * c;
+          for (int64_t k = 0; k < c; k++) d[k] += s[k];
+        }
+      }
+    }
+  }
+  return Undefined(env);
+}
+
+// batchNormTrain(buf, xOff, gammaOff, betaOff, yOff, meanOff, varOff, rows, channels, epsilon):
+// training-mode batch norm over the rows of an NHWC tensor seen as rows x channels: the batch
+// mean and biased variance (accumulated in double, stored as float32), then
+// y = (x - mean) * (rsqrt(var + eps) * gamma) + beta in float32, the order of BatchNorm2d.apply.
+napi_value BatchNormTrain(napi_env env, napi_callback_info info) {
+  std::vector<napi_value> a;
+  if (!Args(env, info, 10, 10, &a)) return nullptr;
+  Span buf;
+  uint64_t off[6], rows, cols;
+  float eps;
+  const char* names[] = {"xOffset", "gammaOffset", "betaOffset", "yOffset", "meanOffset", "varianceOffset"};
+  if (!GetBuffer(env, a[0], "buf", &buf)) return nullptr;
+  for (int i = 0; i < 6; i++) {
+    if (!GetIndex(env, a[1 + i], names[i], &off[i])) return nullptr;
+  }
+  if (!GetIndex(env, a[7], "rows", &rows) || !GetIndex(env, a[8], "channels", &cols) || !GetFloat(env, a[9], "epsilon", &eps)) return nullptr;
+  if (rows == 0 || cols == 0 || cols > (1ULL << 40) / rows) return ThrowRange(env, "batchNormTrain: rows and channels must be positive and not overflow"), nullptr;
+  float *x, *gamma, *beta, *y, *mean, *var;
+  if (!Region(env, buf, off[0], rows * cols, "x", &x) || !Region(env, buf, off[1], cols, "gamma", &gamma) ||
+      !Region(env, buf, off[2], cols, "beta", &beta) || !Region(env, buf, off[3], rows * cols, "y", &y) ||
+      !Region(env, buf, off[4], cols, "mean", &mean) || !Region(env, buf, off[5], cols, "variance", &var)) {
+    return nullptr;
+  }
+  const int64_t R = rows, C = cols;
+  std::vector<double> sum(C, 0.0), sq(C, 0.0);
+  for (int64_t r = 0; r < R; r++) {
+    const float* row = x + r * C;
+    for (int64_t j = 0; j < C; j++) sum[j] += row[j];
+  }
+  std::vector<float> m(C), scale(C);
+  for (int64_t j = 0; j < C; j++) m[j] = mean[j] = float(sum[j] / double(R));
+  for (int64_t r = 0; r < R; r++) {
+    const float* row = x + r * C;
+    for (int64_t j = 0; j < C; j++) {
+      const double d = double(row[j]) - double(m[j]);
+      sq[j] += d * d;
+    }
+  }
+  for (int64_t j = 0; j < C; j++) {
+    var[j] = float(sq[j] / double(R));
+    scale[j] = float(1.0 / std::sqrt(double(var[j] + eps))) * gamma[j];
+  }
+  for (int64_t r = 0; r < R; r++) {
+    const float* row = x + r * C;
+    float* out = y + r * C;
+    for (int64_t j = 0; j < C; j++) out[j] = (row[j] - m[j]) * scale[j] + beta[j];
+  }
+  return Undefined(env);
+}
+
+// batchNormTrainGrad(buf, dyOff, xOff, gammaOff, meanOff, varOff, dxOff, dGammaOff, dBetaOff, rows, channels, epsilon):
+// the chain rule of batchNormTrain through the batch statistics:
+//   dBeta = Σ dy, dGamma = Σ dy·x̂, dx = γ·s·(dy − dBeta/N − x̂·dGamma/N), x̂ = (x − mean)·s, s = rsqrt(var + eps).
+napi_value BatchNormTrainGrad(napi_env env, napi_callback_info info) {
+  std::vector<napi_value> a;
+  if (!Args(env, info, 12, 12, &a)) return nullptr;
+  Span buf;
+  uint64_t off[8], rows, cols;
+  float eps;
+  const char* names[] = {"dyOffset", "xOffset", "gammaOffset", "meanOffset", "varianceOffset", "dxOffset", "dGammaOffset", "dBetaOffset"};
+  if (!GetBuffer(env, a[0], "buf", &buf)) return nullptr;
+  for (int i = 0; i < 8; i++) {
+    if (!GetIndex(env, a[1 + i], names[i], &off[i])) return nullptr;
+  }
+  if (!GetIndex(env, a[9], "rows", &rows) || !GetIndex(env, a[10], "channels", &cols) || !GetFloat(env, a[11], "epsilon", &eps)) return nullptr;
+  if (rows == 0 || cols == 0 || cols > (1ULL << 40) / rows) return ThrowRange(env, "batchNormTrainGrad: rows and channels must be positive and not overflow"), nullptr;
+  float *dy, *x, *gamma, *mean, *var, *dx, *dGamma, *dBeta;
+  if (!Region(env, buf, off[0], rows * cols, "dy", &dy) || !Region(env, buf, off[1], rows * cols, "x", &x) ||
+      !Region(env, buf, off[2], cols, "gamma", &gamma) || !Region(env, buf, off[3], cols, "mean", &mean) ||
+      !Region(env, buf, off[4], cols, "variance", &var) || !Region(env, buf, off[5], rows * cols, "dx", &dx) ||
+      !Region(env, buf, off[6], cols, "dGamma", &dGamma) || !Region(env, buf, off[7], cols, "dBeta", &dBeta)) {
+    return nullptr;
+  }
+  const int64_t R = rows, C = cols;
+  std::vector<double> s(C), sumDy(C, 0.0), sumDyXhat(C, 0.0);
+  for (int64_t j = 0; j < C; j++) s[j] = 1.0 / std::sqrt(double(var[j]) + double(eps));
+  for (int64_t r = 0; r < R; r++) {
+    const float* g = dy + r * C;
+    const float* xr = x + r * C;
+    for (int64_t j = 0; j < C; j++) {
+      sumDy[j] += g[j];
+      sumDyXhat[j] += double(g[j]) * ((double(xr[j]) - mean[j]) * s[j]);
+    }
+  }
+  std::vector<double> k(C), meanDy(C), meanDyXhat(C);
+  for (int64_t j = 0; j < C; j++) {
+    dBeta[j] = float(sumDy[j]);
+    dGamma[j] = float(sumDyXhat[j]);
+    k[j] = double(gamma[j]) * s[j];
+    meanDy[j] = sumDy[j] / double(R);
+    meanDyXhat[j] = sumDyXhat[j] / double(R);
+  }
+  for (int64_t r = 0; r < R; r++) {
+    const float* g = dy + r * C;
+    const float* xr = x + r * C;
+    float* out = dx + r * C;
+    for (int64_t j = 0; j < C; j++) {
+      const double xhat = (double(xr[j]) - mean[j]) * s[j];
+      out[j] = float(k[j] * (double(g[j]) - meanDy[j] - xhat * meanDyXhat[j]));
+    }
+  }
+  return Undefined(env);
+}
+
+// ============================================================================= end of STN kernels
+
 // ---------------------------------------------------------------------------------------------
 
 void ApplyThreads(int n) {
@@ -723,6 +1069,11 @@ napi_value Init(napi_env env, napi_value exports) {
              {"col2im", Col2imFn},
              {"adam", Adam},
              {"colSum", ColSum},
+             {"affineGridSample", AffineGridSample},
+             {"affineGridSampleGrad", AffineGridSampleGrad},
+             {"reflectPad2d", ReflectPad2d},
+             {"batchNormTrain", BatchNormTrain},
+             {"batchNormTrainGrad", BatchNormTrainGrad},
              {"setNumThreads", SetNumThreads},
              {"info", Info}};
   for (const Fn& f : fns) {

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { geometryArgs, type ConvGeometry, type NativeAddon } from './addon';
 import { heap, heapOffset, type KernelArgs, type WasmBackend, type WasmKernelFunc } from '../wasm-kernels/wasm-internals';
+import { installStnKernels, uninstallStnKernels } from './stn-kernels';
 
 /** tfjs-backend-wasm's FusableActivation codes (the addon's epilogue uses the same). */
 const ACTIVATION_CODES: Record<string, number> = {
@@ -295,11 +296,15 @@ export function installNativeKernels(addon: NativeAddon): string[] {
       kernelFunc: withFallback(name, kernelFor(addon, name)) as unknown as tf.KernelFunc,
     });
   }
-  return [...NATIVE_KERNEL_NAMES];
+  // pertset's own kernels (sampler, reflection pad, batch norm): no previous kernel, no fallbacks.
+  const own = installStnKernels(addon, (name) => count(name, 'native'));
+  for (const name of own) counts.set(name, { native: 0, fallback: 0 });
+  return [...NATIVE_KERNEL_NAMES, ...own];
 }
 
 /** Puts the previous kernels back (after a failed self-test, or for comparison runs). */
 export function uninstallNativeKernels(): void {
+  uninstallStnKernels();
   for (const [name, prev] of previous) {
     tf.unregisterKernel(name, 'wasm');
     // Their setup ran when the backend started; re-running it is unnecessary.
