@@ -991,6 +991,180 @@ napi_value BatchNormTrainGrad(napi_env env, napi_callback_info info) {
   return Undefined(env);
 }
 
+// Direct convolutions for few channels (stride 1, no dilation): the STN blocks' 5x5 convs with
+// 1, 2 and 5 channels, where im2col + SGEMM has N = 1..5 columns and spends its time writing
+// and re-reading a patch matrix 25x the input. Each image is copied into a zero-padded planar
+// (channel, row, column) buffer that stays in cache, and every tap is a row-wide multiply-add
+// that vectorises over the output columns.
+
+// Extra bottom/right zero padding implied by a stride-1 geometry (tfjs's outHeight/outWidth).
+inline int64_t PadBottom(const ConvGeom& g) { return int64_t(g.oh) + g.kh - 1 - g.h - g.pt; }
+inline int64_t PadRight(const ConvGeom& g) { return int64_t(g.ow) + g.kw - 1 - g.w - g.pl; }
+
+bool DirectConvGeometry(napi_env env, const ConvGeom& g) {
+  if (g.sh != 1 || g.sw != 1 || g.dh != 1 || g.dw != 1 || g.kh < 1 || g.kw < 1 || g.oh < 1 || g.ow < 1 ||
+      PadBottom(g) < 0 || PadRight(g) < 0 || g.pt > g.kh + g.h || g.pl > g.kw + g.w) {
+    return ThrowRange(env, "direct convolution needs stride 1, dilation 1 and non-negative padding");
+  }
+  return true;
+}
+
+// planar[ci][r][c] = src[r - top][c - left][ci] (NHWC image of h x w x C), zero outside; rows x cols.
+PERTSET_MULTIVERSION
+void ToPlanar(const float* src, int h, int w, int C, int64_t top, int64_t left, int64_t rows, int64_t cols, float* planar) {
+  std::memset(planar, 0, sizeof(float) * C * rows * cols);
+  for (int64_t r = 0; r < rows; r++) {
+    const int64_t iy = r - top;
+    if (iy < 0 || iy >= h) continue;
+    for (int64_t c = 0; c < cols; c++) {
+      const int64_t ix = c - left;
+      if (ix < 0 || ix >= w) continue;
+      const float* s = src + (iy * w + ix) * C;
+      for (int ci = 0; ci < C; ci++) planar[(ci * rows + r) * cols + c] = s[ci];
+    }
+  }
+}
+
+// acc[o][0..n) += sum over taps of filter weight * shifted planar row; rows of `planar` are
+// `cols` apart; `wRow(ky, kx, ci)` points at the co weights of one tap with stride `wStride`.
+PERTSET_MULTIVERSION
+void TapRows(const float* __restrict planar, int64_t planeRows, int64_t cols, int C, int kh, int kw, int64_t rowBase,
+             bool flip, const float* __restrict w, int64_t tapStride, int64_t chStride, int64_t outStride, int O,
+             float* __restrict acc, int64_t n, int64_t colBase) {
+  for (int ci = 0; ci < C; ci++) {
+    for (int ky = 0; ky < kh; ky++) {
+      const int64_t r = flip ? rowBase + (kh - 1 - ky) : rowBase + ky;
+      const float* row = planar + (int64_t(ci) * planeRows + r) * cols;
+      for (int kx = 0; kx < kw; kx++) {
+        const float* __restrict src = row + colBase + (flip ? kw - 1 - kx : kx);
+        const float* wk = w + (int64_t(ky) * kw + kx) * tapStride + int64_t(ci) * chStride;
+        for (int o = 0; o < O; o++) {
+          const float wv = wk[o * outStride];
+          float* __restrict a = acc + o * n;
+          for (int64_t j = 0; j < n; j++) a[j] += wv * src[j];
+        }
+      }
+    }
+  }
+}
+
+// Which op a direct-conv call computes.
+enum DirectMode { kForward = 0, kBackpropInput = 1, kBackpropFilter = 2 };
+
+PERTSET_MULTIVERSION
+void FilterTaps(const float* __restrict planar, int64_t planeRows, int64_t cols, const float* __restrict dyPlanar,
+                const ConvGeom& g, int co, int64_t oy, float* __restrict acc) {
+  const int64_t ow = g.ow;
+  for (int ci = 0; ci < g.c; ci++) {
+    for (int ky = 0; ky < g.kh; ky++) {
+      const float* row = planar + (int64_t(ci) * planeRows + oy + ky) * cols;
+      for (int kx = 0; kx < g.kw; kx++) {
+        const float* __restrict src = row + kx;
+        float* tap = acc + ((int64_t(ky) * g.kw + kx) * g.c + ci) * co * ow;
+        for (int o = 0; o < co; o++) {
+          const float* __restrict d = dyPlanar + (int64_t(o) * g.oh + oy) * ow;
+          float* __restrict a = tap + o * ow;
+          for (int64_t j = 0; j < ow; j++) a[j] += src[j] * d[j];
+        }
+      }
+    }
+  }
+}
+
+// One image of a direct conv. Forward: x -> y. Backprop input: dy -> dx (the full correlation
+// with the flipped filter). Backprop filter: adds this image's dFilter into `dw` (double).
+void DirectConvImage(DirectMode mode, const ConvGeom& g, int co, float* x, const float* w, float* y, double* dw,
+                     std::vector<float>& planar, std::vector<float>& planar2, std::vector<float>& acc) {
+  const int64_t hp = int64_t(g.oh) + g.kh - 1, wp = int64_t(g.ow) + g.kw - 1;
+  if (mode == kForward) {
+    planar.resize(size_t(g.c) * hp * wp);
+    acc.resize(size_t(co) * g.ow);
+    ToPlanar(x, g.h, g.w, g.c, g.pt, g.pl, hp, wp, planar.data());
+    for (int64_t oy = 0; oy < g.oh; oy++) {
+      std::fill(acc.begin(), acc.end(), 0.f);
+      TapRows(planar.data(), hp, wp, g.c, g.kh, g.kw, oy, false, w, int64_t(g.c) * co, co, 1, co, acc.data(), g.ow, 0);
+      float* out = y + oy * g.ow * co;
+      for (int64_t ox = 0; ox < g.ow; ox++) {
+        for (int o = 0; o < co; o++) out[ox * co + o] = acc[o * g.ow + ox];
+      }
+    }
+  } else if (mode == kBackpropInput) {
+    // dy zero-padded by k-1 on every side; dx[iy][ix] gathers dy[iy + pt - ky][ix + pl - kx].
+    const int64_t hd = int64_t(g.oh) + 2 * (g.kh - 1), wd = int64_t(g.ow) + 2 * (g.kw - 1);
+    planar.resize(size_t(co) * hd * wd);
+    acc.resize(size_t(g.c) * g.w);
+    ToPlanar(y, g.oh, g.ow, co, g.kh - 1, g.kw - 1, hd, wd, planar.data());
+    for (int64_t iy = 0; iy < g.h; iy++) {
+      std::fill(acc.begin(), acc.end(), 0.f);
+      // Input channel o of the planar dy is the forward's output channel; the taps' weights for
+      // (ky, kx, o) run over the forward's input channels with stride co.
+      TapRows(planar.data(), hd, wd, co, g.kh, g.kw, iy + g.pt, true, w, int64_t(g.c) * co, 1, co, g.c, acc.data(), g.w, g.pl);
+      float* out = x + iy * int64_t(g.w) * g.c;
+      for (int64_t ix = 0; ix < g.w; ix++) {
+        for (int ci = 0; ci < g.c; ci++) out[ix * g.c + ci] = acc[ci * int64_t(g.w) + ix];
+      }
+    }
+  } else {
+    planar.resize(size_t(g.c) * hp * wp);
+    planar2.resize(size_t(co) * g.oh * g.ow);
+    const int64_t taps = int64_t(g.kh) * g.kw * g.c * co;
+    acc.assign(size_t(taps) * g.ow, 0.f);
+    ToPlanar(x, g.h, g.w, g.c, g.pt, g.pl, hp, wp, planar.data());
+    ToPlanar(y, g.oh, g.ow, co, 0, 0, g.oh, g.ow, planar2.data());
+    for (int64_t oy = 0; oy < g.oh; oy++) FilterTaps(planar.data(), hp, wp, planar2.data(), g, co, oy, acc.data());
+    for (int64_t t = 0; t < taps; t++) {
+      double s = 0;
+      for (int64_t j = 0; j < g.ow; j++) s += acc[t * g.ow + j];
+      dw[t] += s;
+    }
+  }
+}
+
+// conv2dDirect(buf, xOff, filterOff, yOff, <geometry>, outChannels, mode): mode 0 y = conv(x),
+// 1 x = backprop-input(y = dy), 2 filter = backprop-filter(x, y = dy). Same regions as conv2d.
+napi_value Conv2dDirect(napi_env env, napi_callback_info info) {
+  std::vector<napi_value> a;
+  if (!Args(env, info, 6 + kGeomArgs, 6 + kGeomArgs, &a)) return nullptr;
+  ConvGeom g;
+  int co, mode;
+  ConvIo io;
+  if (!GetGeom(env, a, 4, &g) || !GetDim(env, a[4 + kGeomArgs], "outChannels", &co) || !GetDim(env, a[5 + kGeomArgs], "mode", &mode) ||
+      !GetConvIo(env, a, g, co, &io) || !DirectConvGeometry(env, g)) {
+    return nullptr;
+  }
+  if (mode > kBackpropFilter) return ThrowRange(env, "mode must be 0, 1 or 2"), nullptr;
+  const DirectMode m = DirectMode(mode);
+  const int64_t inImage = int64_t(g.h) * g.w * g.c, outImage = int64_t(g.oh) * g.ow * co;
+  const int64_t taps = int64_t(g.kh) * g.kw * g.c * co;
+  const bool parallel = int64_t(g.n) * g.oh * g.ow * taps > kParallelMin && g.n > 1;
+  int threads = 1;
+#ifdef _OPENMP
+  if (parallel) threads = std::max(1, std::min<int>(g_threads, g.n));
+#endif
+  std::vector<double> dw(m == kBackpropFilter ? size_t(threads) * taps : 0, 0.0);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    int t = 0;
+#ifdef _OPENMP
+    t = omp_get_thread_num();
+#endif
+    std::vector<float> planar, planar2, acc;
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < g.n; i++) {
+      DirectConvImage(m, g, co, io.x + i * inImage, io.w, io.y + i * outImage, m == kBackpropFilter ? dw.data() + t * taps : nullptr,
+                      planar, planar2, acc);
+    }
+  }
+  if (m == kBackpropFilter) {
+    for (int64_t k = 0; k < taps; k++) {
+      double s = 0;
+      for (int t = 0; t < threads; t++) s += dw[size_t(t) * taps + k];
+      io.w[k] = float(s);
+    }
+  }
+  return Undefined(env);
+}
+
 // ============================================================================= end of STN kernels
 
 // ---------------------------------------------------------------------------------------------
@@ -1074,6 +1248,7 @@ napi_value Init(napi_env env, napi_value exports) {
              {"reflectPad2d", ReflectPad2d},
              {"batchNormTrain", BatchNormTrain},
              {"batchNormTrainGrad", BatchNormTrainGrad},
+             {"conv2dDirect", Conv2dDirect},
              {"setNumThreads", SetNumThreads},
              {"info", Info}};
   for (const Fn& f : fns) {

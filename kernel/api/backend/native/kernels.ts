@@ -200,6 +200,23 @@ function sameShape(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
+/**
+ * The STN blocks' 5×5 convs have 1, 2 or 5 channels: as im2col + SGEMM the GEMM has N = 1..5
+ * columns and the time goes into writing and re-reading a patch matrix 25× the input. The
+ * addon's direct kernel (planar rows in cache, row-wide multiply-adds) is several times faster
+ * there; wider convs keep im2col + SGEMM.
+ */
+const DIRECT_MAX_CHANNELS = 8;
+
+function useDirect(addon: NativeAddon, info: tf.backend_util.Conv2DInfo): boolean {
+  return typeof addon.conv2dDirect === 'function' &&
+    info.inChannels <= DIRECT_MAX_CHANNELS && info.outChannels <= DIRECT_MAX_CHANNELS &&
+    info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1 &&
+    info.padInfo.top >= 0 && info.padInfo.left >= 0 && info.padInfo.bottom >= 0 && info.padInfo.right >= 0;
+}
+
+const DIRECT_MODE = { forward: 0, backpropInput: 1, backpropFilter: 2 } as const;
+
 function conv2dKernel(addon: NativeAddon, fused: boolean): MaybeKernel {
   return ({ inputs, backend, attrs = {} }) => {
     const { x, filter, bias, preluActivationWeights } = inputs;
@@ -215,8 +232,9 @@ function conv2dKernel(addon: NativeAddon, fused: boolean): MaybeKernel {
     const epiPlan = planEpilogue(epi, info.outChannels);
     if (!epiPlan) return null;
     const out = backend.makeOutput(info.outShape, 'float32');
-    addon.conv2d(heap(backend), heapOffset(backend, x), heapOffset(backend, filter), heapOffset(backend, out),
-      ...geometryArgs(convGeometry(info)), info.outChannels);
+    const args = [...geometryArgs(convGeometry(info)), info.outChannels];
+    if (useDirect(addon, info)) addon.conv2dDirect(heap(backend), heapOffset(backend, x), heapOffset(backend, filter), heapOffset(backend, out), ...args, DIRECT_MODE.forward);
+    else addon.conv2d(heap(backend), heapOffset(backend, x), heapOffset(backend, filter), heapOffset(backend, out), ...args);
     runEpilogue(addon, backend, out, info.batchSize * info.outHeight * info.outWidth, info.outChannels, epi, epiPlan);
     return out;
   };
@@ -230,8 +248,9 @@ function backpropInputKernel(addon: NativeAddon): MaybeKernel {
     const info = convInfo(inputShape, filter.shape, attrs, false);
     if (!info || !sameShape(dy.shape, info.outShape)) return null;
     const dx = backend.makeOutput(inputShape, 'float32');
-    addon.conv2dBackpropInput(heap(backend), heapOffset(backend, dx), heapOffset(backend, filter), heapOffset(backend, dy),
-      ...geometryArgs(convGeometry(info)), info.outChannels);
+    const args = [...geometryArgs(convGeometry(info)), info.outChannels];
+    if (useDirect(addon, info)) addon.conv2dDirect(heap(backend), heapOffset(backend, dx), heapOffset(backend, filter), heapOffset(backend, dy), ...args, DIRECT_MODE.backpropInput);
+    else addon.conv2dBackpropInput(heap(backend), heapOffset(backend, dx), heapOffset(backend, filter), heapOffset(backend, dy), ...args);
     return dx;
   };
 }
@@ -244,8 +263,9 @@ function backpropFilterKernel(addon: NativeAddon): MaybeKernel {
     const info = convInfo(x.shape, filterShape, attrs, false);
     if (!info || !sameShape(dy.shape, info.outShape)) return null;
     const dw = backend.makeOutput(filterShape, 'float32');
-    addon.conv2dBackpropFilter(heap(backend), heapOffset(backend, x), heapOffset(backend, dw), heapOffset(backend, dy),
-      ...geometryArgs(convGeometry(info)), info.outChannels);
+    const args = [...geometryArgs(convGeometry(info)), info.outChannels];
+    if (useDirect(addon, info)) addon.conv2dDirect(heap(backend), heapOffset(backend, x), heapOffset(backend, dw), heapOffset(backend, dy), ...args, DIRECT_MODE.backpropFilter);
+    else addon.conv2dBackpropFilter(heap(backend), heapOffset(backend, x), heapOffset(backend, dw), heapOffset(backend, dy), ...args);
     return dw;
   };
 }
