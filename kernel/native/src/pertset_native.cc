@@ -1165,6 +1165,61 @@ napi_value Conv2dDirect(napi_env env, napi_callback_info info) {
   return Undefined(env);
 }
 
+// concatRows(buf, rows, split, bigOffset, pieceOffsets[], pieceWidths[]): the big tensor is
+// rows x sum(widths) row-major, piece i is rows x widths[i]. split 0 copies the pieces into the
+// big one side by side (tf.concat on any axis), split 1 copies them out (tf.split). The
+// channel-axis concat of the STN generator and its gradient were 10^5..10^6 one-float copies in
+// the wasm backend's JS loops.
+napi_value ConcatRows(napi_env env, napi_callback_info info) {
+  std::vector<napi_value> a;
+  if (!Args(env, info, 6, 6, &a)) return nullptr;
+  Span buf;
+  uint64_t rows, bigOff;
+  double split = 0;
+  if (!GetBuffer(env, a[0], "buf", &buf) || !GetIndex(env, a[1], "rows", &rows) || !GetNumber(env, a[2], "split", &split) ||
+      !GetIndex(env, a[3], "bigOffset", &bigOff)) {
+    return nullptr;
+  }
+  uint32_t n = 0, nw = 0;
+  bool isArr = false, isArr2 = false;
+  napi_is_array(env, a[4], &isArr);
+  napi_is_array(env, a[5], &isArr2);
+  if (!isArr || !isArr2) return ThrowType(env, "pieceOffsets and pieceWidths must be arrays"), nullptr;
+  napi_get_array_length(env, a[4], &n);
+  napi_get_array_length(env, a[5], &nw);
+  if (n != nw) return ThrowRange(env, "pieceOffsets and pieceWidths differ in length"), nullptr;
+  std::vector<uint64_t> widths(n);
+  std::vector<float*> pieces(n);
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    uint64_t off;
+    napi_get_element(env, a[5], i, &v);
+    if (!GetIndex(env, v, "pieceWidth", &widths[i])) return nullptr;
+    if (widths[i] > (1ULL << 40) || (rows > 0 && widths[i] > (1ULL << 60) / rows)) return ThrowRange(env, "piece too large"), nullptr;
+    total += widths[i];
+    napi_get_element(env, a[4], i, &v);
+    if (!GetIndex(env, v, "pieceOffset", &off) || !Region(env, buf, off, rows * widths[i], "piece", &pieces[i])) return nullptr;
+  }
+  float* big;
+  if (rows > 0 && total > (1ULL << 60) / rows) return ThrowRange(env, "rows*width overflows"), nullptr;
+  if (!Region(env, buf, bigOff, rows * total, "big", &big)) return nullptr;
+  for (uint64_t r = 0; r < rows; r++) {
+    float* row = big + r * total;
+    for (uint32_t i = 0; i < n; i++) {
+      const uint64_t wdt = widths[i];
+      float* piece = pieces[i] + r * wdt;
+      if (split != 0) {
+        if (wdt == 1) *piece = *row; else std::memcpy(piece, row, sizeof(float) * wdt);
+      } else {
+        if (wdt == 1) *row = *piece; else std::memcpy(row, piece, sizeof(float) * wdt);
+      }
+      row += wdt;
+    }
+  }
+  return Undefined(env);
+}
+
 // ============================================================================= end of STN kernels
 
 // ---------------------------------------------------------------------------------------------
@@ -1249,6 +1304,7 @@ napi_value Init(napi_env env, napi_value exports) {
              {"batchNormTrain", BatchNormTrain},
              {"batchNormTrainGrad", BatchNormTrainGrad},
              {"conv2dDirect", Conv2dDirect},
+             {"concatRows", ConcatRows},
              {"setNumThreads", SetNumThreads},
              {"info", Info}};
   for (const Fn& f : fns) {

@@ -17,6 +17,7 @@ const ACTIVATION_CODES: Record<string, number> = {
 
 export const NATIVE_KERNEL_NAMES = [
   'BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Sum',
+  'Concat', 'SplitV',
 ] as const;
 export type NativeKernelName = (typeof NATIVE_KERNEL_NAMES)[number];
 
@@ -47,7 +48,7 @@ function count(name: string, key: keyof KernelCounts): void {
 }
 
 /** A kernel that returns null for "not handled here", wrapped with the fallback. */
-type MaybeKernel = (args: KernelArgs) => tf.TensorInfo | null;
+type MaybeKernel = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[] | null;
 
 function withFallback(name: string, kernel: MaybeKernel): WasmKernelFunc {
   return (args) => {
@@ -289,6 +290,43 @@ function sumKernel(addon: NativeAddon): MaybeKernel {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Concat and SplitV (its gradient) on any axis as row copies: the wasm backend copies each row
+// of each piece from JS, which for a channel-axis concat of 1-channel images is one call per pixel.
+
+function concatKernel(addon: NativeAddon): MaybeKernel {
+  return ({ inputs, backend, attrs = {} }) => {
+    const pieces = (Array.isArray(inputs) ? inputs : Object.values(inputs)) as tf.TensorInfo[];
+    if (pieces.length < 2 || typeof addon.concatRows !== 'function' || !pieces.every((t) => t && t.dtype === 'float32' && size(t.shape) > 0)) return null;
+    const axis = tf.util.parseAxisParam(attrs.axis as number, pieces[0].shape)[0];
+    let outShape: number[];
+    try {
+      outShape = tf.backend_util.computeOutShape(pieces.map((t) => t.shape), axis);
+    } catch {
+      return null;
+    }
+    const rows = size(pieces[0].shape.slice(0, axis));
+    const out = backend.makeOutput(outShape, 'float32');
+    addon.concatRows(heap(backend), rows, false, heapOffset(backend, out), pieces.map((t) => heapOffset(backend, t)),
+      pieces.map((t) => size(t.shape.slice(axis))));
+    return out;
+  };
+}
+
+function splitKernel(addon: NativeAddon): MaybeKernel {
+  return ({ inputs, backend, attrs = {} }) => {
+    const { x } = inputs;
+    if (!x || x.dtype !== 'float32' || size(x.shape) === 0 || typeof addon.concatRows !== 'function') return null;
+    const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, attrs.numOrSizeSplits as number | number[], axis);
+    if (sizes.length < 2 || sizes.some((s) => s <= 0)) return null;
+    const rows = size(x.shape.slice(0, axis)), inner = size(x.shape.slice(axis + 1));
+    const outs = sizes.map((s) => backend.makeOutput(x.shape.map((d, i) => (i === axis ? s : d)), 'float32'));
+    addon.concatRows(heap(backend), rows, true, heapOffset(backend, x), outs.map((t) => heapOffset(backend, t)), sizes.map((s) => s * inner));
+    return outs;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 
 function kernelFor(addon: NativeAddon, name: NativeKernelName): MaybeKernel {
   switch (name) {
@@ -299,6 +337,8 @@ function kernelFor(addon: NativeAddon, name: NativeKernelName): MaybeKernel {
     case 'Conv2DBackpropInput': return backpropInputKernel(addon);
     case 'Conv2DBackpropFilter': return backpropFilterKernel(addon);
     case 'Sum': return sumKernel(addon);
+    case 'Concat': return concatKernel(addon);
+    case 'SplitV': return splitKernel(addon);
   }
 }
 
