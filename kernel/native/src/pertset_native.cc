@@ -1025,46 +1025,108 @@ void ToPlanar(const float* src, int h, int w, int C, int64_t top, int64_t left, 
   }
 }
 
-// acc[o][0..n) += sum over taps of filter weight * shifted planar row; rows of `planar` are
-// `cols` apart; `wRow(ky, kx, ci)` points at the co weights of one tap with stride `wStride`.
-PERTSET_MULTIVERSION
-void TapRows(const float* __restrict planar, int64_t planeRows, int64_t cols, int C, int kh, int kw, int64_t rowBase,
-             bool flip, const float* __restrict w, int64_t tapStride, int64_t chStride, int64_t outStride, int O,
-             float* __restrict acc, int64_t n, int64_t colBase) {
-  for (int ci = 0; ci < C; ci++) {
-    for (int ky = 0; ky < kh; ky++) {
-      const int64_t r = flip ? rowBase + (kh - 1 - ky) : rowBase + ky;
-      const float* row = planar + (int64_t(ci) * planeRows + r) * cols;
-      for (int kx = 0; kx < kw; kx++) {
-        const float* __restrict src = row + colBase + (flip ? kw - 1 - kx : kx);
-        const float* wk = w + (int64_t(ky) * kw + kx) * tapStride + int64_t(ci) * chStride;
-        for (int o = 0; o < O; o++) {
-          const float wv = wk[o * outStride];
-          float* __restrict a = acc + o * n;
-          for (int64_t j = 0; j < n; j++) a[j] += wv * src[j];
+// acc[o][0..n) = sum over taps (ci, ky, kx) of filter weight * shifted planar row, for O outputs.
+// Rows of `planar` are `cols` apart; the weight of tap (ky, kx, ci) for output o is
+// w[(ky*kw + kx)*tapStride + ci*chStride + o*outStride]. `flip` mirrors the taps (backprop input).
+// Register-blocked: 2 outputs x 32 columns (8 vector accumulators) per pass over the taps, so each
+// loaded row segment serves two outputs and no partial sums go through memory.
+// Inlined into each instruction-set clone of its caller (a separate function would be SSE2-only).
+#if defined(__GNUC__)
+#define PERTSET_INLINE inline __attribute__((always_inline))
+#else
+#define PERTSET_INLINE inline
+#endif
+
+struct TapPlan {
+  const float* planar;
+  int64_t planeRows, cols;
+  int C, kh, kw;
+  int64_t rowBase, colBase;
+  bool flip;
+  const float* w;
+  int64_t tapStride, chStride, outStride;
+};
+
+template <int OB, int JB>
+PERTSET_INLINE void TapBlock(const TapPlan& p, int o, int64_t j, float* __restrict acc, int64_t n) {
+  float a[OB][JB];
+  for (int b = 0; b < OB; b++)
+    for (int l = 0; l < JB; l++) a[b][l] = 0.f;
+  for (int ci = 0; ci < p.C; ci++) {
+    for (int ky = 0; ky < p.kh; ky++) {
+      const int64_t r = p.flip ? p.rowBase + (p.kh - 1 - ky) : p.rowBase + ky;
+      const float* row = p.planar + (int64_t(ci) * p.planeRows + r) * p.cols + p.colBase + j;
+      for (int kx = 0; kx < p.kw; kx++) {
+        const float* __restrict src = row + (p.flip ? p.kw - 1 - kx : kx);
+        const float* wk = p.w + (int64_t(ky) * p.kw + kx) * p.tapStride + int64_t(ci) * p.chStride + int64_t(o) * p.outStride;
+        for (int b = 0; b < OB; b++) {
+          const float wv = wk[b * p.outStride];
+          for (int l = 0; l < JB; l++) a[b][l] += wv * src[l];
         }
       }
     }
   }
+  for (int b = 0; b < OB; b++)
+    for (int l = 0; l < JB; l++) acc[(o + b) * n + j + l] = a[b][l];
+}
+
+template <int OB>
+PERTSET_INLINE void TapOutputs(const TapPlan& p, int o, float* acc, int64_t n) {
+  int64_t j = 0;
+  for (; j + 32 <= n; j += 32) TapBlock<OB, 32>(p, o, j, acc, n);
+  for (; j + 8 <= n; j += 8) TapBlock<OB, 8>(p, o, j, acc, n);
+  // The last few columns: one more 8-wide block ending at n (it rewrites some columns with the
+  // same values: every block assigns its sums, nothing accumulates across blocks).
+  if (j < n && n >= 8) j = n - 8, TapBlock<OB, 8>(p, o, j, acc, n), j = n;
+  for (; j < n; j++) TapBlock<OB, 1>(p, o, j, acc, n);
+}
+
+PERTSET_MULTIVERSION
+void TapRows(const float* planar, int64_t planeRows, int64_t cols, int C, int kh, int kw, int64_t rowBase,
+             bool flip, const float* w, int64_t tapStride, int64_t chStride, int64_t outStride, int O,
+             float* acc, int64_t n, int64_t colBase) {
+  const TapPlan p{planar, planeRows, cols, C, kh, kw, rowBase, colBase, flip, w, tapStride, chStride, outStride};
+  int o = 0;
+  for (; o + 2 <= O; o += 2) TapOutputs<2>(p, o, acc, n);
+  for (; o < O; o++) TapOutputs<1>(p, o, acc, n);
 }
 
 // Which op a direct-conv call computes.
 enum DirectMode { kForward = 0, kBackpropInput = 1, kBackpropFilter = 2 };
 
+// One image's filter gradient: dw[tap][o] += sum over rows oy and columns of the shifted planar x
+// row times the dy row. Each (tap, o) is a dot product over the whole image, accumulated in 32
+// vector lanes (no partial sums through memory) and added to `dw` in double.
+template <int JB>
+PERTSET_INLINE float DotRows(const float* x, int64_t xStride, const float* d, int64_t dStride, int64_t rows, int64_t j) {
+  float a[JB];
+  for (int l = 0; l < JB; l++) a[l] = 0.f;
+  for (int64_t r = 0; r < rows; r++) {
+    const float* __restrict xs = x + r * xStride + j;
+    const float* __restrict ds = d + r * dStride + j;
+    for (int l = 0; l < JB; l++) a[l] += xs[l] * ds[l];
+  }
+  float s = 0.f;
+  for (int l = 0; l < JB; l++) s += a[l];
+  return s;
+}
+
 PERTSET_MULTIVERSION
-void FilterTaps(const float* __restrict planar, int64_t planeRows, int64_t cols, const float* __restrict dyPlanar,
-                const ConvGeom& g, int co, int64_t oy, float* __restrict acc) {
-  const int64_t ow = g.ow;
-  for (int ci = 0; ci < g.c; ci++) {
-    for (int ky = 0; ky < g.kh; ky++) {
-      const float* row = planar + (int64_t(ci) * planeRows + oy + ky) * cols;
-      for (int kx = 0; kx < g.kw; kx++) {
-        const float* __restrict src = row + kx;
-        float* tap = acc + ((int64_t(ky) * g.kw + kx) * g.c + ci) * co * ow;
+void FilterImage(const float* planar, int64_t planeRows, int64_t cols, const float* dyPlanar, const ConvGeom& g, int co, double* dw) {
+  const int64_t ow = g.ow, oh = g.oh;
+  for (int ky = 0; ky < g.kh; ky++) {
+    for (int kx = 0; kx < g.kw; kx++) {
+      for (int ci = 0; ci < g.c; ci++) {
+        const float* x = planar + (int64_t(ci) * planeRows + ky) * cols + kx;
+        double* tap = dw + ((int64_t(ky) * g.kw + kx) * g.c + ci) * co;
         for (int o = 0; o < co; o++) {
-          const float* __restrict d = dyPlanar + (int64_t(o) * g.oh + oy) * ow;
-          float* __restrict a = tap + o * ow;
-          for (int64_t j = 0; j < ow; j++) a[j] += src[j] * d[j];
+          const float* d = dyPlanar + int64_t(o) * oh * ow;
+          int64_t j = 0;
+          float s = 0.f;
+          for (; j + 32 <= ow; j += 32) s += DotRows<32>(x, cols, d, ow, oh, j);
+          for (; j + 8 <= ow; j += 8) s += DotRows<8>(x, cols, d, ow, oh, j);
+          for (; j < ow; j++) s += DotRows<1>(x, cols, d, ow, oh, j);
+          tap[o] += s;
         }
       }
     }
@@ -1107,16 +1169,9 @@ void DirectConvImage(DirectMode mode, const ConvGeom& g, int co, float* x, const
   } else {
     planar.resize(size_t(g.c) * hp * wp);
     planar2.resize(size_t(co) * g.oh * g.ow);
-    const int64_t taps = int64_t(g.kh) * g.kw * g.c * co;
-    acc.assign(size_t(taps) * g.ow, 0.f);
     ToPlanar(x, g.h, g.w, g.c, g.pt, g.pl, hp, wp, planar.data());
     ToPlanar(y, g.oh, g.ow, co, 0, 0, g.oh, g.ow, planar2.data());
-    for (int64_t oy = 0; oy < g.oh; oy++) FilterTaps(planar.data(), hp, wp, planar2.data(), g, co, oy, acc.data());
-    for (int64_t t = 0; t < taps; t++) {
-      double s = 0;
-      for (int64_t j = 0; j < g.ow; j++) s += acc[t * g.ow + j];
-      dw[t] += s;
-    }
+    FilterImage(planar.data(), hp, wp, planar2.data(), g, co, dw);
   }
 }
 

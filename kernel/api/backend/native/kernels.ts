@@ -1,7 +1,8 @@
 /**
  * Native kernels registered on the 'wasm' backend. They read and write tensors in place on the
  * wasm heap through the addon: matmuls as one BLAS call per batch item (transposes are BLAS
- * flags), convolutions lowered to im2col/col2im + SGEMM, leading-axis sums as a column sum.
+ * flags), convolutions lowered to im2col/col2im + SGEMM (few-channel ones to a direct kernel),
+ * leading-axis sums as a column sum, Concat/SplitV as row copies.
  * Any case they do not cover goes to the kernel registered before them (the wasm fixes or the
  * stock kernel) and is counted as a fallback.
  */
