@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { geometryArgs, type ConvGeometry, type NativeAddon } from './addon';
 import { heap, heapOffset, type KernelArgs, type WasmBackend, type WasmKernelFunc } from '../wasm-kernels/wasm-internals';
-import { installStnKernels, uninstallStnKernels } from './stn-kernels';
+import { installedStnKernels, installStnKernels, uninstallStnKernels } from './stn-kernels';
 
 /** tfjs-backend-wasm's FusableActivation codes (the addon's epilogue uses the same). */
 const ACTIVATION_CODES: Record<string, number> = {
@@ -345,7 +345,7 @@ function kernelFor(addon: NativeAddon, name: NativeKernelName): MaybeKernel {
 
 /** Registers the native kernels on 'wasm' (once), keeping the current ones as fallbacks. */
 export function installNativeKernels(addon: NativeAddon): string[] {
-  if (nativeKernelsInstalled()) return [...previous.keys()];
+  if (nativeKernelsInstalled()) return [...previous.keys(), ...installedStnKernels()];
   for (const name of NATIVE_KERNEL_NAMES) {
     const prev = tf.getKernel(name, 'wasm');
     previous.set(name, prev ? { ...prev } : undefined);

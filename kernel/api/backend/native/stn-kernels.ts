@@ -139,6 +139,11 @@ export function installStnKernels(addon: NativeAddon, onCall: (name: string) => 
   return [...installed];
 }
 
+/** The STN kernels registered now. */
+export function installedStnKernels(): string[] {
+  return [...installed];
+}
+
 export function uninstallStnKernels(): void {
   for (const name of installed) tf.unregisterKernel(name, 'wasm');
   installed.clear();
