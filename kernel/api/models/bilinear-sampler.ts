@@ -4,16 +4,19 @@
  * (to the image and to the affine parameters).
  *
  * Why hand-written: tfjs has no grid-sample op, and building it from `tf.gather` would need the
- * gather gradient (`UnsortedSegmentSum`), which the wasm backend lacks. The forward and backward
- * passes run as plain loops over the tensors' data (the work is small: 42×42 canvases), mirroring
- * PyTorch's CPU kernels: coordinates are unnormalised, clipped to the border, and each output
- * pixel blends its four neighbours. Only first-order gradients are provided.
+ * gather gradient (`UnsortedSegmentSum`), which the wasm backend lacks. With the native
+ * accelerator the forward and backward passes are the kernels `PertsetAffineGridSample` /
+ * `PertsetAffineGridSampleGrad`, working in place on the wasm heap; elsewhere they run as the
+ * plain loops below over copies of the tensors' data. Both mirror PyTorch's CPU kernels:
+ * coordinates are unnormalised, clipped to the border, and each output pixel blends its four
+ * neighbours. Only first-order gradients are provided.
  *
  * Default `alignCorners: false` is PyTorch's default since 1.3, which the reference relies on
  * (it passes no `align_corners`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../errors';
+import { CUSTOM_KERNELS, customKernelAvailable, runCustomKernel, runCustomKernelN } from '../backend/custom-kernels';
 
 export interface AffineGridSampleOptions {
   /** Output [height, width]; default the input's. */
@@ -41,9 +44,14 @@ export function affineGridSample(image: tf.Tensor4D, theta: tf.Tensor, options: 
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [img, th, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     save([img, th]);
-    const value = tf.tensor4d(sampleForward(img.dataSync() as Float32Array, th.dataSync() as Float32Array, geometry),
-      [batch, outH, outW, channels]);
+    const attrs = { outputSize: [outH, outW], alignCorners: geometry.alignCorners };
+    const value = customKernelAvailable(CUSTOM_KERNELS.affineGridSample)
+      ? runCustomKernel(CUSTOM_KERNELS.affineGridSample, { image: img, theta: th }, attrs) as tf.Tensor4D
+      : tf.tensor4d(sampleForward(img.dataSync() as Float32Array, th.dataSync() as Float32Array, geometry), [batch, outH, outW, channels]);
     const gradFunc = (dy: tf.Tensor4D, saved: tf.Tensor[]): tf.Tensor[] => {
+      if (customKernelAvailable(CUSTOM_KERNELS.affineGridSampleGrad)) {
+        return runCustomKernelN(CUSTOM_KERNELS.affineGridSampleGrad, { dy, image: saved[0], theta: saved[1] }, attrs);
+      }
       const [dImage, dTheta] = sampleBackward(dy.dataSync() as Float32Array, saved[0].dataSync() as Float32Array,
         saved[1].dataSync() as Float32Array, geometry);
       return [tf.tensor(dImage, saved[0].shape), tf.tensor(dTheta, saved[1].shape)];

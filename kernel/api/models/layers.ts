@@ -5,6 +5,8 @@
  * `VariableStore` under `<scope>/<param>`; see `naming.ts` for the PyTorch key of each name.
  */
 import * as tf from '@tensorflow/tfjs';
+import { CUSTOM_KERNELS, customKernelAvailable, runCustomKernel, runCustomKernelN } from '../backend/custom-kernels';
+import { ArgumentError } from '../errors';
 import { torchDefaultUniform } from './init';
 import type { VariableStore } from './variable-store';
 
@@ -80,6 +82,7 @@ export class BatchNorm2d {
   }
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    if (training && x.size > 0 && x.dtype === 'float32' && customKernelAvailable(CUSTOM_KERNELS.batchNormTrain)) return this.applyNative(x);
     let mean: tf.Tensor;
     let variance: tf.Tensor;
     if (training) {
@@ -97,6 +100,25 @@ export class BatchNorm2d {
     return tf.add(tf.mul(tf.sub(x, mean), scale), this.beta);
   }
 
+  /**
+   * Training mode as one native kernel (statistics, normalisation, affine) with its gradient as
+   * another: the same function as the elementary ops above, without their ~20 broadcast kernels.
+   */
+  private applyNative(x: tf.Tensor4D): tf.Tensor4D {
+    const attrs = { epsilon: BATCH_NORM_EPSILON };
+    const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const [input, gamma, beta, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+      const [y, mean, variance] = runCustomKernelN(CUSTOM_KERNELS.batchNormTrain, { x: input, gamma, beta }, attrs);
+      this.updateRunningStats(mean, variance, input.size / this.channels);
+      save([input, gamma, mean, variance]);
+      tf.dispose([mean, variance]);
+      const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>
+        runCustomKernelN(CUSTOM_KERNELS.batchNormTrainGrad, { dy, x: saved[0], gamma: saved[1], mean: saved[2], variance: saved[3] }, attrs);
+      return { value: y, gradFunc };
+    });
+    return op(x, this.gamma, this.beta) as tf.Tensor4D;
+  }
+
   private updateRunningStats(mean: tf.Tensor, variance: tf.Tensor, count: number): void {
     const m = BATCH_NORM_MOMENTUM;
     const unbiased = count > 1 ? count / (count - 1) : 1;
@@ -112,10 +134,23 @@ export class BatchNorm2d {
 }
 
 /**
- * `nn.ReflectionPad2d(p)` on NHWC. Built from slices and concat because tfjs's MirrorPad
- * gradient only slices the centre (it drops the reflected contributions).
+ * `nn.ReflectionPad2d(p)` on NHWC. With the native accelerator: one kernel each way
+ * (`PertsetReflectPad2d` and its adjoint). Otherwise built from slices and concat, because
+ * tfjs's MirrorPad gradient only slices the centre (it drops the reflected contributions).
  */
 export function reflectPad2d(x: tf.Tensor4D, p: number): tf.Tensor4D {
+  if (!Number.isInteger(p) || p < 0 || p >= x.shape[1] || p >= x.shape[2]) {
+    throw new ArgumentError(`reflectPad2d: padding must be an integer in [0, min(height, width)), got ${p} for [${x.shape}]`);
+  }
+  if (p === 0) return tf.clone(x);
+  if (x.dtype === 'float32' && customKernelAvailable(CUSTOM_KERNELS.reflectPad2d)) {
+    const attrs = { pad: p };
+    const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => ({
+      value: runCustomKernel(CUSTOM_KERNELS.reflectPad2d, { x: args[0] as tf.Tensor }, attrs),
+      gradFunc: (dy: tf.Tensor) => runCustomKernel(CUSTOM_KERNELS.reflectPad2dGrad, { dy }, attrs),
+    }));
+    return op(x) as tf.Tensor4D;
+  }
   return tf.tidy(() => reflectAxis(reflectAxis(x, 1, p), 2, p));
 }
 

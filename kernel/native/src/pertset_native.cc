@@ -647,6 +647,636 @@ napi_value ColSum(napi_env env, napi_callback_info info) {
   return Undefined(env);
 }
 
+// =============================================================================================
+// Spatial-transformer and STN-block kernels (sampler, reflection padding, batch norm). NHWC,
+// float32 in place on the caller's buffer. Each mirrors a plain-JS kernel in kernel/api/models
+// (same operation order, double where the JS computes in double), so results agree to float32
+// rounding and the JS versions stay the fallback.
+
+// Geometry of affineGridSample / its gradient: batch, inH, inW, channels, outH, outW, alignCorners.
+struct SampleGeom {
+  int b, ih, iw, c, oh, ow;
+  bool align;
+};
+
+constexpr size_t kSampleGeomArgs = 7;
+
+bool GetSampleGeom(napi_env env, const std::vector<napi_value>& a, size_t first, SampleGeom* g) {
+  const char* names[] = {"batch", "inHeight", "inWidth", "channels", "outHeight", "outWidth"};
+  int* fields[] = {&g->b, &g->ih, &g->iw, &g->c, &g->oh, &g->ow};
+  for (size_t i = 0; i < 6; i++) {
+    if (!GetDim(env, a[first + i], names[i], fields[i])) return false;
+  }
+  double align = 0;
+  if (!GetNumber(env, a[first + 6], "alignCorners", &align)) return false;
+  g->align = align != 0;
+  if (g->ih < 1 || g->iw < 1) return ThrowRange(env, "input height and width must be >= 1");
+  if (double(g->b) * g->ih * g->iw * g->c > 1e15 || double(g->b) * g->oh * g->ow * g->c > 1e15) {
+    return ThrowRange(env, "sampler geometry is too large");
+  }
+  return true;
+}
+
+// F.affine_grid's base coordinate of output index i along an axis of n pixels.
+inline double BaseCoordinate(int i, int n, bool align) {
+  if (align) return n > 1 ? -1 + (2.0 * i) / (n - 1) : 0;
+  return (2.0 * i + 1) / n - 1;
+}
+
+// grid_sample's bilinear footprint after the border clip; grad* is 0 where the clip is active
+// (PyTorch's clip_coordinates_set_grad: the border itself counts as clipped).
+struct Tap {
+  int x0, y0;
+  double wx1, wy1, gradX, gradY;
+};
+
+inline Tap SampleTap(double xs, double ys, const SampleGeom& g) {
+  double ix = g.align ? ((xs + 1) / 2) * (g.iw - 1) : ((xs + 1) * g.iw - 1) / 2;
+  double iy = g.align ? ((ys + 1) / 2) * (g.ih - 1) : ((ys + 1) * g.ih - 1) / 2;
+  Tap t;
+  t.gradX = 1;
+  t.gradY = 1;
+  if (!(ix > 0)) { ix = 0; t.gradX = 0; } else if (ix >= g.iw - 1) { ix = g.iw - 1; t.gradX = 0; }
+  if (!(iy > 0)) { iy = 0; t.gradY = 0; } else if (iy >= g.ih - 1) { iy = g.ih - 1; t.gradY = 0; }
+  t.x0 = int(std::floor(ix));
+  t.y0 = int(std::floor(iy));
+  t.wx1 = ix - t.x0;
+  t.wy1 = iy - t.y0;
+  return t;
+}
+
+// affineGridSample(buf, imageOff, thetaOff, outOff, <sample geometry>):
+// out[b, i, j, :] = bilinear sample of image[b] at theta[b] · (x_j, y_i, 1), border padding.
+napi_value AffineGridSample(napi_env env, napi_callback_info info) {
+  std::vector<napi_value> a;
+  if (!Args(env, info, 4 + kSampleGeomArgs, 4 + kSampleGeomArgs, &a)) return nullptr;
+  SampleGeom g;
+  Span buf;
+  uint64_t imOff, thOff, outOff;
+  float *image, *theta, *out;
+  if (!GetSampleGeom(env, a, 4, &g) || !GetBuffer(env, a[0], "buf", &buf) || !GetIndex(env, a[1], "imageOffset", &imOff) ||
+      !GetIndex(env, a[2], "thetaOffset", &thOff) || !GetIndex(env, a[3], "outOffset", &outOff) ||
+      !Region(env, buf, imOff, uint64_t(g.b) * g.ih * g.iw * g.c, "image", &image) ||
+      !Region(env, buf, thOff, uint64_t(g.b) * 6, "theta", &theta) ||
+      !Region(env, buf, outOff, uint64_t(g.b) * g.oh * g.ow * g.c, "out", &out)) {
+    return nullptr;
+  }
+  const int C = g.c;
+  const int64_t inStride = int64_t(g.ih) * g.iw * C;
+  for (int b = 0; b < g.b; b++) {
+    const double t0 = theta[6 * b], t1 = theta[6 * b + 1], t2 = theta[6 * b + 2];
+    const double t3 = theta[6 * b + 3], t4 = theta[6 * b + 4], t5 = theta[6 * b + 5];
+    const float* img = image + b * inStride;
+    for (int i = 0; i < g.oh; i++) {
+      const double yn = BaseCoordinate(i, g.oh, g.align);
+      for (int j = 0; j < g.ow; j++) {
+        const double xn = BaseCoordinate(j, g.ow, g.align);
+        const Tap p = SampleTap(t0 * xn + t1 * yn + t2, t3 * xn + t4 * yn + t5, g);
+        const bool hasX1 = p.x0 + 1 < g.iw, hasY1 = p.y0 + 1 < g.ih;
+        const double w00 = (1 - p.wx1) * (1 - p.wy1), w01 = p.wx1 * (1 - p.wy1);
+        const double w10 = (1 - p.wx1) * p.wy1, w11 = p.wx1 * p.wy1;
+        const float* r0 = img + (int64_t(p.y0) * g.iw + p.x0) * C;
+        const float* r1 = r0 + int64_t(g.iw) * C;
+        float* o = out + ((int64_t(b) * g.oh + i) * g.ow + j) * C;
+        for (int c = 0; c < C; c++) {
+          double v = w00 * r0[c];
+          if (hasX1) v += w01 * r0[C + c];
+          if (hasY1) {
+            v += w10 * r1[c];
+            if (hasX1) v += w11 * r1[C + c];
+          }
+          o[c] = float(v);
+        }
+      }
+    }
+  }
+  return Undefined(env);
+}
+
+// affineGridSampleGrad(buf, dyOff, imageOff, thetaOff, dImageOff, dThetaOff, <sample geometry>):
+// the gradients of sum(dy · affineGridSample(image, theta)) with respect to image and theta.
+napi_value AffineGridSampleGrad(napi_env env, napi_callback_info info) {
+  std::vector<napi_value> a;
+  if (!Args(env, info, 6 + kSampleGeomArgs, 6 + kSampleGeomArgs, &a)) return nullptr;
+  SampleGeom g;
+  Span buf;
+  uint64_t dyOff, imOff, thOff, diOff, dtOff;
+  float *dy, *image, *theta, *dImage, *dTheta;
+  if (!GetSampleGeom(env, a, 6, &g) || !GetBuffer(env, a[0], "buf", &buf) || !GetIndex(env, a[1], "dyOffset", &dyOff) ||
+      !GetIndex(env, a[2], "imageOffset", &imOff) || !GetIndex(env, a[3], "thetaOffset", &thOff) ||
+      !GetIndex(env, a[4], "dImageOffset", &diOff) || !GetIndex(env, a[5], "dThetaOffset", &dtOff) ||
+      !Region(env, buf, dyOff, uint64_t(g.b) * g.oh * g.ow * g.c, "dy", &dy) ||
+      !Region(env, buf, imOff, uint64_t(g.b) * g.ih * g.iw * g.c, "image", &image) ||
+      !Region(env, buf, thOff, uint64_t(g.b) * 6, "theta", &theta) ||
+      !Region(env, buf, diOff, uint64_t(g.b) * g.ih * g.iw * g.c, "dImage", &dImage) ||
+      !Region(env, buf, dtOff, uint64_t(g.b) * 6, "dTheta", &dTheta)) {
+    return nullptr;
+  }
+  const int C = g.c;
+  const int64_t inStride = int64_t(g.ih) * g.iw * C;
+  std::memset(dImage, 0, sizeof(float) * uint64_t(g.b) * inStride);
+  // d(unnormalised)/d(normalised) coordinate.
+  const double scaleX = g.align ? (g.iw - 1) / 2.0 : g.iw / 2.0;
+  const double scaleY = g.align ? (g.ih - 1) / 2.0 : g.ih / 2.0;
+  for (int b = 0; b < g.b; b++) {
+    const double t0 = theta[6 * b], t1 = theta[6 * b + 1], t2 = theta[6 * b + 2];
+    const double t3 = theta[6 * b + 3], t4 = theta[6 * b + 4], t5 = theta[6 * b + 5];
+    const float* img = image + b * inStride;
+    float* dImg = dImage + b * inStride;
+    double d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0, d5 = 0;
+    for (int i = 0; i < g.oh; i++) {
+      const double yn = BaseCoordinate(i, g.oh, g.align);
+      for (int j = 0; j < g.ow; j++) {
+        const double xn = BaseCoordinate(j, g.ow, g.align);
+        const Tap p = SampleTap(t0 * xn + t1 * yn + t2, t3 * xn + t4 * yn + t5, g);
+        const bool hasX1 = p.x0 + 1 < g.iw, hasY1 = p.y0 + 1 < g.ih;
+        const double wx0 = 1 - p.wx1, wy0 = 1 - p.wy1;
+        const int64_t r0 = (int64_t(p.y0) * g.iw + p.x0) * C, r1 = r0 + int64_t(g.iw) * C;
+        const float* go = dy + ((int64_t(b) * g.oh + i) * g.ow + j) * C;
+        double gix = 0, giy = 0;
+        for (int c = 0; c < C; c++) {
+          const double d = go[c];
+          const double v00 = img[r0 + c];
+          const double v01 = hasX1 ? img[r0 + C + c] : 0;
+          const double v10 = hasY1 ? img[r1 + c] : 0;
+          const double v11 = hasX1 && hasY1 ? img[r1 + C + c] : 0;
+          dImg[r0 + c] = float(dImg[r0 + c] + wx0 * wy0 * d);
+          if (hasX1) dImg[r0 + C + c] = float(dImg[r0 + C + c] + p.wx1 * wy0 * d);
+          if (hasY1) {
+            dImg[r1 + c] = float(dImg[r1 + c] + wx0 * p.wy1 * d);
+            if (hasX1) dImg[r1 + C + c] = float(dImg[r1 + C + c] + p.wx1 * p.wy1 * d);
+          }
+          gix += d * (wy0 * (v01 - v00) + p.wy1 * (v11 - v10));
+          giy += d * (wx0 * (v10 - v00) + p.wx1 * (v11 - v01));
+        }
+        gix *= p.gradX * scaleX;
+        giy *= p.gradY * scaleY;
+        d0 += gix * xn; d1 += gix * yn; d2 += gix;
+        d3 += giy * xn; d4 += giy * yn; d5 += giy;
+      }
+    }
+    float* dt = dTheta + 6 * b;
+    dt[0] = float(d0); dt[1] = float(d1); dt[2] = float(d2);
+    dt[3] = float(d3); dt[4] = float(d4); dt[5] = float(d5);
+  }
+  return Undefined(env);
+}
+
+// Reflection (PyTorch's ReflectionPad: the edge is not repeated) of index i into [0, n).
+inline int64_t Reflect(int64_t i, int64_t n) {
+  if (i < 0) return -i;
+  if (i >= n) return 2 * (n - 1) - i;
+  return i;
+}
+
+// reflectPad2d(buf, xOff, yOff, batch, height, width, channels, pad, gradient):
+// gradient 0: y [b, h+2p, w+2p, c] = x reflection-padded by p on both spatial axes.
+// gradient 1: the adjoint, x = sum of y's entries over the positions that copy each x entry.
+napi_value ReflectPad2d(napi_env env, napi_callback_info info) {
+  std::vector<napi_value> a;
+  if (!Args(env, info, 9, 9, &a)) return nullptr;
+  Span buf;
+  uint64_t xOff, yOff;
+  int n, h, w, c, p;
+  double grad = 0;
+  float *x, *y;
+  if (!GetBuffer(env, a[0], "buf", &buf) || !GetIndex(env, a[1], "xOffset", &xOff) || !GetIndex(env, a[2], "yOffset", &yOff) ||
+      !GetDim(env, a[3], "batch", &n) || !GetDim(env, a[4], "height", &h) || !GetDim(env, a[5], "width", &w) ||
+      !GetDim(env, a[6], "channels", &c) || !GetDim(env, a[7], "pad", &p) || !GetNumber(env, a[8], "gradient", &grad)) {
+    return nullptr;
+  }
+  if (p >= h || p >= w) return ThrowRange(env, "pad must be smaller than height and width"), nullptr;
+  const int64_t ph = int64_t(h) + 2 * p, pw = int64_t(w) + 2 * p;
+  if (double(n) * ph * pw * c > 1e15) return ThrowRange(env, "reflectPad2d geometry is too large"), nullptr;
+  if (!Region(env, buf, xOff, uint64_t(n) * h * w * c, "x", &x) || !Region(env, buf, yOff, uint64_t(n) * ph * pw * c, "y", &y)) {
+    return nullptr;
+  }
+  const int64_t rowX = int64_t(w) * c, rowY = pw * c;
+  if (grad == 0) {
+    for (int64_t b = 0; b < n; b++) {
+      const float* xb = x + b * h * rowX;
+      float* yb = y + b * ph * rowY;
+      for (int64_t i = 0; i < ph; i++) {
+        const float* src = xb + Reflect(i - p, h) * rowX;
+        float* dst = yb + i * rowY;
+        for (int64_t j = 0; j < p; j++) std::memcpy(dst + j * c, src + Reflect(j - p, w) * c, sizeof(float) * c);
+        std::memcpy(dst + int64_t(p) * c, src, sizeof(float) * rowX);
+        for (int64_t j = p + int64_t(w); j < pw; j++) std::memcpy(dst + j * c, src + Reflect(j - p, w) * c, sizeof(float) * c);
+      }
+    }
+  } else {
+    // Centre first (a copy), then the reflected rows and columns added onto it.
+    for (int64_t b = 0; b < n; b++) {
+      float* xb = x + b * h * rowX;
+      const float* yb = y + b * ph * rowY;
+      for (int64_t i = 0; i < h; i++) std::memcpy(xb + i * rowX, yb + (i + p) * rowY + int64_t(p) * c, sizeof(float) * rowX);
+      for (int64_t i = 0; i < ph; i++) {
+        float* dst = xb + Reflect(i - p, h) * rowX;
+        const float* src = yb + i * rowY;
+        const bool padRow = i < p || i >= p + h;
+        for (int64_t j = 0; j < pw; j++) {
+          const bool padCol = j < p || j >= p + w;
+          if (!padRow && !padCol) continue;
+          float* d = dst + Reflect(j - p, w) * c;
+          const float* s = src + j * c;
+          for (int64_t k = 0; k < c; k++) d[k] += s[k];
+        }
+      }
+    }
+  }
+  return Undefined(env);
+}
+
+// batchNormTrain(buf, xOff, gammaOff, betaOff, yOff, meanOff, varOff, rows, channels, epsilon):
+// training-mode batch norm over the rows of an NHWC tensor seen as rows x channels: the batch
+// mean and biased variance (accumulated in double, stored as float32), then
+// y = (x - mean) * (rsqrt(var + eps) * gamma) + beta in float32, the order of BatchNorm2d.apply.
+napi_value BatchNormTrain(napi_env env, napi_callback_info info) {
+  std::vector<napi_value> a;
+  if (!Args(env, info, 10, 10, &a)) return nullptr;
+  Span buf;
+  uint64_t off[6], rows, cols;
+  float eps;
+  const char* names[] = {"xOffset", "gammaOffset", "betaOffset", "yOffset", "meanOffset", "varianceOffset"};
+  if (!GetBuffer(env, a[0], "buf", &buf)) return nullptr;
+  for (int i = 0; i < 6; i++) {
+    if (!GetIndex(env, a[1 + i], names[i], &off[i])) return nullptr;
+  }
+  if (!GetIndex(env, a[7], "rows", &rows) || !GetIndex(env, a[8], "channels", &cols) || !GetFloat(env, a[9], "epsilon", &eps)) return nullptr;
+  if (rows == 0 || cols == 0 || cols > (1ULL << 40) / rows) return ThrowRange(env, "batchNormTrain: rows and channels must be positive and not overflow"), nullptr;
+  float *x, *gamma, *beta, *y, *mean, *var;
+  if (!Region(env, buf, off[0], rows * cols, "x", &x) || !Region(env, buf, off[1], cols, "gamma", &gamma) ||
+      !Region(env, buf, off[2], cols, "beta", &beta) || !Region(env, buf, off[3], rows * cols, "y", &y) ||
+      !Region(env, buf, off[4], cols, "mean", &mean) || !Region(env, buf, off[5], cols, "variance", &var)) {
+    return nullptr;
+  }
+  const int64_t R = rows, C = cols;
+  std::vector<double> sum(C, 0.0), sq(C, 0.0);
+  for (int64_t r = 0; r < R; r++) {
+    const float* row = x + r * C;
+    for (int64_t j = 0; j < C; j++) sum[j] += row[j];
+  }
+  std::vector<float> m(C), scale(C);
+  for (int64_t j = 0; j < C; j++) m[j] = mean[j] = float(sum[j] / double(R));
+  for (int64_t r = 0; r < R; r++) {
+    const float* row = x + r * C;
+    for (int64_t j = 0; j < C; j++) {
+      const double d = double(row[j]) - double(m[j]);
+      sq[j] += d * d;
+    }
+  }
+  for (int64_t j = 0; j < C; j++) {
+    var[j] = float(sq[j] / double(R));
+    scale[j] = float(1.0 / std::sqrt(double(var[j] + eps))) * gamma[j];
+  }
+  for (int64_t r = 0; r < R; r++) {
+    const float* row = x + r * C;
+    float* out = y + r * C;
+    for (int64_t j = 0; j < C; j++) out[j] = (row[j] - m[j]) * scale[j] + beta[j];
+  }
+  return Undefined(env);
+}
+
+// batchNormTrainGrad(buf, dyOff, xOff, gammaOff, meanOff, varOff, dxOff, dGammaOff, dBetaOff, rows, channels, epsilon):
+// the chain rule of batchNormTrain through the batch statistics:
+//   dBeta = Σ dy, dGamma = Σ dy·x̂, dx = γ·s·(dy − dBeta/N − x̂·dGamma/N), x̂ = (x − mean)·s, s = rsqrt(var + eps).
+napi_value BatchNormTrainGrad(napi_env env, napi_callback_info info) {
+  std::vector<napi_value> a;
+  if (!Args(env, info, 12, 12, &a)) return nullptr;
+  Span buf;
+  uint64_t off[8], rows, cols;
+  float eps;
+  const char* names[] = {"dyOffset", "xOffset", "gammaOffset", "meanOffset", "varianceOffset", "dxOffset", "dGammaOffset", "dBetaOffset"};
+  if (!GetBuffer(env, a[0], "buf", &buf)) return nullptr;
+  for (int i = 0; i < 8; i++) {
+    if (!GetIndex(env, a[1 + i], names[i], &off[i])) return nullptr;
+  }
+  if (!GetIndex(env, a[9], "rows", &rows) || !GetIndex(env, a[10], "channels", &cols) || !GetFloat(env, a[11], "epsilon", &eps)) return nullptr;
+  if (rows == 0 || cols == 0 || cols > (1ULL << 40) / rows) return ThrowRange(env, "batchNormTrainGrad: rows and channels must be positive and not overflow"), nullptr;
+  float *dy, *x, *gamma, *mean, *var, *dx, *dGamma, *dBeta;
+  if (!Region(env, buf, off[0], rows * cols, "dy", &dy) || !Region(env, buf, off[1], rows * cols, "x", &x) ||
+      !Region(env, buf, off[2], cols, "gamma", &gamma) || !Region(env, buf, off[3], cols, "mean", &mean) ||
+      !Region(env, buf, off[4], cols, "variance", &var) || !Region(env, buf, off[5], rows * cols, "dx", &dx) ||
+      !Region(env, buf, off[6], cols, "dGamma", &dGamma) || !Region(env, buf, off[7], cols, "dBeta", &dBeta)) {
+    return nullptr;
+  }
+  const int64_t R = rows, C = cols;
+  std::vector<double> s(C), sumDy(C, 0.0), sumDyXhat(C, 0.0);
+  for (int64_t j = 0; j < C; j++) s[j] = 1.0 / std::sqrt(double(var[j]) + double(eps));
+  for (int64_t r = 0; r < R; r++) {
+    const float* g = dy + r * C;
+    const float* xr = x + r * C;
+    for (int64_t j = 0; j < C; j++) {
+      sumDy[j] += g[j];
+      sumDyXhat[j] += double(g[j]) * ((double(xr[j]) - mean[j]) * s[j]);
+    }
+  }
+  std::vector<double> k(C), meanDy(C), meanDyXhat(C);
+  for (int64_t j = 0; j < C; j++) {
+    dBeta[j] = float(sumDy[j]);
+    dGamma[j] = float(sumDyXhat[j]);
+    k[j] = double(gamma[j]) * s[j];
+    meanDy[j] = sumDy[j] / double(R);
+    meanDyXhat[j] = sumDyXhat[j] / double(R);
+  }
+  for (int64_t r = 0; r < R; r++) {
+    const float* g = dy + r * C;
+    const float* xr = x + r * C;
+    float* out = dx + r * C;
+    for (int64_t j = 0; j < C; j++) {
+      const double xhat = (double(xr[j]) - mean[j]) * s[j];
+      out[j] = float(k[j] * (double(g[j]) - meanDy[j] - xhat * meanDyXhat[j]));
+    }
+  }
+  return Undefined(env);
+}
+
+// Direct convolutions for few channels (stride 1, no dilation): the STN blocks' 5x5 convs with
+// 1, 2 and 5 channels, where im2col + SGEMM has N = 1..5 columns and spends its time writing
+// and re-reading a patch matrix 25x the input. Each image is copied into a zero-padded planar
+// (channel, row, column) buffer that stays in cache, and every tap is a row-wide multiply-add
+// that vectorises over the output columns.
+
+// Extra bottom/right zero padding implied by a stride-1 geometry (tfjs's outHeight/outWidth).
+inline int64_t PadBottom(const ConvGeom& g) { return int64_t(g.oh) + g.kh - 1 - g.h - g.pt; }
+inline int64_t PadRight(const ConvGeom& g) { return int64_t(g.ow) + g.kw - 1 - g.w - g.pl; }
+
+bool DirectConvGeometry(napi_env env, const ConvGeom& g) {
+  if (g.sh != 1 || g.sw != 1 || g.dh != 1 || g.dw != 1 || g.kh < 1 || g.kw < 1 || g.oh < 1 || g.ow < 1 ||
+      PadBottom(g) < 0 || PadRight(g) < 0 || g.pt > g.kh + g.h || g.pl > g.kw + g.w) {
+    return ThrowRange(env, "direct convolution needs stride 1, dilation 1 and non-negative padding");
+  }
+  return true;
+}
+
+// planar[ci][r][c] = src[r - top][c - left][ci] (NHWC image of h x w x C), zero outside; rows x cols.
+PERTSET_MULTIVERSION
+void ToPlanar(const float* src, int h, int w, int C, int64_t top, int64_t left, int64_t rows, int64_t cols, float* planar) {
+  std::memset(planar, 0, sizeof(float) * C * rows * cols);
+  for (int64_t r = 0; r < rows; r++) {
+    const int64_t iy = r - top;
+    if (iy < 0 || iy >= h) continue;
+    for (int64_t c = 0; c < cols; c++) {
+      const int64_t ix = c - left;
+      if (ix < 0 || ix >= w) continue;
+      const float* s = src + (iy * w + ix) * C;
+      for (int ci = 0; ci < C; ci++) planar[(ci * rows + r) * cols + c] = s[ci];
+    }
+  }
+}
+
+// acc[o][0..n) = sum over taps (ci, ky, kx) of filter weight * shifted planar row, for O outputs.
+// Rows of `planar` are `cols` apart; the weight of tap (ky, kx, ci) for output o is
+// w[(ky*kw + kx)*tapStride + ci*chStride + o*outStride]. `flip` mirrors the taps (backprop input).
+// Register-blocked: 2 outputs x 32 columns (8 vector accumulators) per pass over the taps, so each
+// loaded row segment serves two outputs and no partial sums go through memory.
+// Inlined into each instruction-set clone of its caller (a separate function would be SSE2-only).
+#if defined(__GNUC__)
+#define PERTSET_INLINE inline __attribute__((always_inline))
+#else
+#define PERTSET_INLINE inline
+#endif
+
+struct TapPlan {
+  const float* planar;
+  int64_t planeRows, cols;
+  int C, kh, kw;
+  int64_t rowBase, colBase;
+  bool flip;
+  const float* w;
+  int64_t tapStride, chStride, outStride;
+};
+
+template <int OB, int JB>
+PERTSET_INLINE void TapBlock(const TapPlan& p, int o, int64_t j, float* __restrict acc, int64_t n) {
+  float a[OB][JB];
+  for (int b = 0; b < OB; b++)
+    for (int l = 0; l < JB; l++) a[b][l] = 0.f;
+  for (int ci = 0; ci < p.C; ci++) {
+    for (int ky = 0; ky < p.kh; ky++) {
+      const int64_t r = p.flip ? p.rowBase + (p.kh - 1 - ky) : p.rowBase + ky;
+      const float* row = p.planar + (int64_t(ci) * p.planeRows + r) * p.cols + p.colBase + j;
+      for (int kx = 0; kx < p.kw; kx++) {
+        const float* __restrict src = row + (p.flip ? p.kw - 1 - kx : kx);
+        const float* wk = p.w + (int64_t(ky) * p.kw + kx) * p.tapStride + int64_t(ci) * p.chStride + int64_t(o) * p.outStride;
+        for (int b = 0; b < OB; b++) {
+          const float wv = wk[b * p.outStride];
+          for (int l = 0; l < JB; l++) a[b][l] += wv * src[l];
+        }
+      }
+    }
+  }
+  for (int b = 0; b < OB; b++)
+    for (int l = 0; l < JB; l++) acc[(o + b) * n + j + l] = a[b][l];
+}
+
+template <int OB>
+PERTSET_INLINE void TapOutputs(const TapPlan& p, int o, float* acc, int64_t n) {
+  int64_t j = 0;
+  for (; j + 32 <= n; j += 32) TapBlock<OB, 32>(p, o, j, acc, n);
+  for (; j + 8 <= n; j += 8) TapBlock<OB, 8>(p, o, j, acc, n);
+  // The last few columns: one more 8-wide block ending at n (it rewrites some columns with the
+  // same values: every block assigns its sums, nothing accumulates across blocks).
+  if (j < n && n >= 8) j = n - 8, TapBlock<OB, 8>(p, o, j, acc, n), j = n;
+  for (; j < n; j++) TapBlock<OB, 1>(p, o, j, acc, n);
+}
+
+PERTSET_MULTIVERSION
+void TapRows(const float* planar, int64_t planeRows, int64_t cols, int C, int kh, int kw, int64_t rowBase,
+             bool flip, const float* w, int64_t tapStride, int64_t chStride, int64_t outStride, int O,
+             float* acc, int64_t n, int64_t colBase) {
+  const TapPlan p{planar, planeRows, cols, C, kh, kw, rowBase, colBase, flip, w, tapStride, chStride, outStride};
+  int o = 0;
+  for (; o + 2 <= O; o += 2) TapOutputs<2>(p, o, acc, n);
+  for (; o < O; o++) TapOutputs<1>(p, o, acc, n);
+}
+
+// Which op a direct-conv call computes.
+enum DirectMode { kForward = 0, kBackpropInput = 1, kBackpropFilter = 2 };
+
+// One image's filter gradient: dw[tap][o] += sum over rows oy and columns of the shifted planar x
+// row times the dy row. Each (tap, o) is a dot product over the whole image, accumulated in 32
+// vector lanes (no partial sums through memory) and added to `dw` in double.
+template <int JB>
+PERTSET_INLINE float DotRows(const float* x, int64_t xStride, const float* d, int64_t dStride, int64_t rows, int64_t j) {
+  float a[JB];
+  for (int l = 0; l < JB; l++) a[l] = 0.f;
+  for (int64_t r = 0; r < rows; r++) {
+    const float* __restrict xs = x + r * xStride + j;
+    const float* __restrict ds = d + r * dStride + j;
+    for (int l = 0; l < JB; l++) a[l] += xs[l] * ds[l];
+  }
+  float s = 0.f;
+  for (int l = 0; l < JB; l++) s += a[l];
+  return s;
+}
+
+PERTSET_MULTIVERSION
+void FilterImage(const float* planar, int64_t planeRows, int64_t cols, const float* dyPlanar, const ConvGeom& g, int co, double* dw) {
+  const int64_t ow = g.ow, oh = g.oh;
+  for (int ky = 0; ky < g.kh; ky++) {
+    for (int kx = 0; kx < g.kw; kx++) {
+      for (int ci = 0; ci < g.c; ci++) {
+        const float* x = planar + (int64_t(ci) * planeRows + ky) * cols + kx;
+        double* tap = dw + ((int64_t(ky) * g.kw + kx) * g.c + ci) * co;
+        for (int o = 0; o < co; o++) {
+          const float* d = dyPlanar + int64_t(o) * oh * ow;
+          int64_t j = 0;
+          float s = 0.f;
+          for (; j + 32 <= ow; j += 32) s += DotRows<32>(x, cols, d, ow, oh, j);
+          for (; j + 8 <= ow; j += 8) s += DotRows<8>(x, cols, d, ow, oh, j);
+          for (; j < ow; j++) s += DotRows<1>(x, cols, d, ow, oh, j);
+          tap[o] += s;
+        }
+      }
+    }
+  }
+}
+
+// One image of a direct conv. Forward: x -> y. Backprop input: dy -> dx (the full correlation
+// with the flipped filter). Backprop filter: adds this image's dFilter into `dw` (double).
+void DirectConvImage(DirectMode mode, const ConvGeom& g, int co, float* x, const float* w, float* y, double* dw,
+                     std::vector<float>& planar, std::vector<float>& planar2, std::vector<float>& acc) {
+  const int64_t hp = int64_t(g.oh) + g.kh - 1, wp = int64_t(g.ow) + g.kw - 1;
+  if (mode == kForward) {
+    planar.resize(size_t(g.c) * hp * wp);
+    acc.resize(size_t(co) * g.ow);
+    ToPlanar(x, g.h, g.w, g.c, g.pt, g.pl, hp, wp, planar.data());
+    for (int64_t oy = 0; oy < g.oh; oy++) {
+      std::fill(acc.begin(), acc.end(), 0.f);
+      TapRows(planar.data(), hp, wp, g.c, g.kh, g.kw, oy, false, w, int64_t(g.c) * co, co, 1, co, acc.data(), g.ow, 0);
+      float* out = y + oy * g.ow * co;
+      for (int64_t ox = 0; ox < g.ow; ox++) {
+        for (int o = 0; o < co; o++) out[ox * co + o] = acc[o * g.ow + ox];
+      }
+    }
+  } else if (mode == kBackpropInput) {
+    // dy zero-padded by k-1 on every side; dx[iy][ix] gathers dy[iy + pt - ky][ix + pl - kx].
+    const int64_t hd = int64_t(g.oh) + 2 * (g.kh - 1), wd = int64_t(g.ow) + 2 * (g.kw - 1);
+    planar.resize(size_t(co) * hd * wd);
+    acc.resize(size_t(g.c) * g.w);
+    ToPlanar(y, g.oh, g.ow, co, g.kh - 1, g.kw - 1, hd, wd, planar.data());
+    for (int64_t iy = 0; iy < g.h; iy++) {
+      std::fill(acc.begin(), acc.end(), 0.f);
+      // Input channel o of the planar dy is the forward's output channel; the taps' weights for
+      // (ky, kx, o) run over the forward's input channels with stride co.
+      TapRows(planar.data(), hd, wd, co, g.kh, g.kw, iy + g.pt, true, w, int64_t(g.c) * co, 1, co, g.c, acc.data(), g.w, g.pl);
+      float* out = x + iy * int64_t(g.w) * g.c;
+      for (int64_t ix = 0; ix < g.w; ix++) {
+        for (int ci = 0; ci < g.c; ci++) out[ix * g.c + ci] = acc[ci * int64_t(g.w) + ix];
+      }
+    }
+  } else {
+    planar.resize(size_t(g.c) * hp * wp);
+    planar2.resize(size_t(co) * g.oh * g.ow);
+    ToPlanar(x, g.h, g.w, g.c, g.pt, g.pl, hp, wp, planar.data());
+    ToPlanar(y, g.oh, g.ow, co, 0, 0, g.oh, g.ow, planar2.data());
+    FilterImage(planar.data(), hp, wp, planar2.data(), g, co, dw);
+  }
+}
+
+// conv2dDirect(buf, xOff, filterOff, yOff, <geometry>, outChannels, mode): mode 0 y = conv(x),
+// 1 x = backprop-input(y = dy), 2 filter = backprop-filter(x, y = dy). Same regions as conv2d.
+napi_value Conv2dDirect(napi_env env, napi_callback_info info) {
+  std::vector<napi_value> a;
+  if (!Args(env, info, 6 + kGeomArgs, 6 + kGeomArgs, &a)) return nullptr;
+  ConvGeom g;
+  int co, mode;
+  ConvIo io;
+  if (!GetGeom(env, a, 4, &g) || !GetDim(env, a[4 + kGeomArgs], "outChannels", &co) || !GetDim(env, a[5 + kGeomArgs], "mode", &mode) ||
+      !GetConvIo(env, a, g, co, &io) || !DirectConvGeometry(env, g)) {
+    return nullptr;
+  }
+  if (mode > kBackpropFilter) return ThrowRange(env, "mode must be 0, 1 or 2"), nullptr;
+  const DirectMode m = DirectMode(mode);
+  const int64_t inImage = int64_t(g.h) * g.w * g.c, outImage = int64_t(g.oh) * g.ow * co;
+  const int64_t taps = int64_t(g.kh) * g.kw * g.c * co;
+  const bool parallel = int64_t(g.n) * g.oh * g.ow * taps > kParallelMin && g.n > 1;
+  int threads = 1;
+#ifdef _OPENMP
+  if (parallel) threads = std::max(1, std::min<int>(g_threads, g.n));
+#endif
+  std::vector<double> dw(m == kBackpropFilter ? size_t(threads) * taps : 0, 0.0);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    int t = 0;
+#ifdef _OPENMP
+    t = omp_get_thread_num();
+#endif
+    std::vector<float> planar, planar2, acc;
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < g.n; i++) {
+      DirectConvImage(m, g, co, io.x + i * inImage, io.w, io.y + i * outImage, m == kBackpropFilter ? dw.data() + t * taps : nullptr,
+                      planar, planar2, acc);
+    }
+  }
+  if (m == kBackpropFilter) {
+    for (int64_t k = 0; k < taps; k++) {
+      double s = 0;
+      for (int t = 0; t < threads; t++) s += dw[size_t(t) * taps + k];
+      io.w[k] = float(s);
+    }
+  }
+  return Undefined(env);
+}
+
+// concatRows(buf, rows, split, bigOffset, pieceOffsets[], pieceWidths[]): the big tensor is
+// rows x sum(widths) row-major, piece i is rows x widths[i]. split 0 copies the pieces into the
+// big one side by side (tf.concat on any axis), split 1 copies them out (tf.split). The
+// channel-axis concat of the STN generator and its gradient were 10^5..10^6 one-float copies in
+// the wasm backend's JS loops.
+napi_value ConcatRows(napi_env env, napi_callback_info info) {
+  std::vector<napi_value> a;
+  if (!Args(env, info, 6, 6, &a)) return nullptr;
+  Span buf;
+  uint64_t rows, bigOff;
+  double split = 0;
+  if (!GetBuffer(env, a[0], "buf", &buf) || !GetIndex(env, a[1], "rows", &rows) || !GetNumber(env, a[2], "split", &split) ||
+      !GetIndex(env, a[3], "bigOffset", &bigOff)) {
+    return nullptr;
+  }
+  uint32_t n = 0, nw = 0;
+  bool isArr = false, isArr2 = false;
+  napi_is_array(env, a[4], &isArr);
+  napi_is_array(env, a[5], &isArr2);
+  if (!isArr || !isArr2) return ThrowType(env, "pieceOffsets and pieceWidths must be arrays"), nullptr;
+  napi_get_array_length(env, a[4], &n);
+  napi_get_array_length(env, a[5], &nw);
+  if (n != nw) return ThrowRange(env, "pieceOffsets and pieceWidths differ in length"), nullptr;
+  std::vector<uint64_t> widths(n);
+  std::vector<float*> pieces(n);
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    uint64_t off;
+    napi_get_element(env, a[5], i, &v);
+    if (!GetIndex(env, v, "pieceWidth", &widths[i])) return nullptr;
+    if (widths[i] > (1ULL << 40) || (rows > 0 && widths[i] > (1ULL << 60) / rows)) return ThrowRange(env, "piece too large"), nullptr;
+    total += widths[i];
+    napi_get_element(env, a[4], i, &v);
+    if (!GetIndex(env, v, "pieceOffset", &off) || !Region(env, buf, off, rows * widths[i], "piece", &pieces[i])) return nullptr;
+  }
+  float* big;
+  if (rows > 0 && total > (1ULL << 60) / rows) return ThrowRange(env, "rows*width overflows"), nullptr;
+  if (!Region(env, buf, bigOff, rows * total, "big", &big)) return nullptr;
+  for (uint64_t r = 0; r < rows; r++) {
+    float* row = big + r * total;
+    for (uint32_t i = 0; i < n; i++) {
+      const uint64_t wdt = widths[i];
+      float* piece = pieces[i] + r * wdt;
+      if (split != 0) {
+        if (wdt == 1) *piece = *row; else std::memcpy(piece, row, sizeof(float) * wdt);
+      } else {
+        if (wdt == 1) *row = *piece; else std::memcpy(row, piece, sizeof(float) * wdt);
+      }
+      row += wdt;
+    }
+  }
+  return Undefined(env);
+}
+
+// ============================================================================= end of STN kernels
+
 // ---------------------------------------------------------------------------------------------
 
 void ApplyThreads(int n) {
@@ -723,6 +1353,13 @@ napi_value Init(napi_env env, napi_value exports) {
              {"col2im", Col2imFn},
              {"adam", Adam},
              {"colSum", ColSum},
+             {"affineGridSample", AffineGridSample},
+             {"affineGridSampleGrad", AffineGridSampleGrad},
+             {"reflectPad2d", ReflectPad2d},
+             {"batchNormTrain", BatchNormTrain},
+             {"batchNormTrainGrad", BatchNormTrainGrad},
+             {"conv2dDirect", Conv2dDirect},
+             {"concatRows", ConcatRows},
              {"setNumThreads", SetNumThreads},
              {"info", Info}};
   for (const Fn& f : fns) {

@@ -32,6 +32,16 @@ export interface NativeAddon {
   conv2dBackpropInput(buf: NativeBuffer, dxOffset: number, filterOffset: number, dyOffset: number, ...geometryAndOutChannels: number[]): void;
   /** dFilter = im2col(x)ᵀ·dy. */
   conv2dBackpropFilter(buf: NativeBuffer, xOffset: number, dFilterOffset: number, dyOffset: number, ...geometryAndOutChannels: number[]): void;
+  /**
+   * Direct NHWC conv for few channels (stride 1, no dilation), same arguments as conv2d plus the
+   * mode: 0 forward (x → y), 1 backprop input (dy in y's place → dx in x's), 2 backprop filter.
+   */
+  conv2dDirect(buf: NativeBuffer, xOffset: number, filterOffset: number, yOffset: number, ...geometryOutChannelsAndMode: number[]): void;
+  /**
+   * The big tensor is rows × Σ widths, piece i rows × widths[i] (all float32 on `buf`): split
+   * false copies the pieces into it side by side (concat), true copies them out (split).
+   */
+  concatRows(buf: NativeBuffer, rows: number, split: boolean, bigOffset: number, pieceOffsets: number[], pieceWidths: number[]): void;
   im2col(src: NativeBuffer, srcOffset: number, dst: NativeBuffer, dstOffset: number, ...geometry: number[]): void;
   /** Overwrites dst with the sum of the patches (adjoint of im2col). */
   col2im(src: NativeBuffer, srcOffset: number, dst: NativeBuffer, dstOffset: number, ...geometry: number[]): void;

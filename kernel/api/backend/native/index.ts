@@ -1,7 +1,9 @@
 /**
  * The optional native accelerator for the wasm backend: an N-API addon over OpenBLAS (Linux) or
- * Accelerate (macOS) that takes over matmuls, convolutions (im2col + SGEMM), bias-gradient sums
- * and the Adam update, working in place on the wasm heap. When the addon is absent, fails to
+ * Accelerate (macOS) that takes over matmuls, convolutions (im2col + SGEMM; a direct kernel for
+ * few channels), bias-gradient sums, Concat/SplitV and the Adam update, and runs pertset's own
+ * spatial-transformer kernels (bilinear sampler, reflection pad, training batch norm), working in
+ * place on the wasm heap. When the addon is absent, fails to
  * load or disagrees with the start-up self-test, everything stays on plain wasm.
  *
  * Environment: `PERTSET_NATIVE=0` disables it (select.ts passes `enabled`),

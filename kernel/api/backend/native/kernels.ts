@@ -1,13 +1,15 @@
 /**
  * Native kernels registered on the 'wasm' backend. They read and write tensors in place on the
  * wasm heap through the addon: matmuls as one BLAS call per batch item (transposes are BLAS
- * flags), convolutions lowered to im2col/col2im + SGEMM, leading-axis sums as a column sum.
+ * flags), convolutions lowered to im2col/col2im + SGEMM (few-channel ones to a direct kernel),
+ * leading-axis sums as a column sum, Concat/SplitV as row copies.
  * Any case they do not cover goes to the kernel registered before them (the wasm fixes or the
  * stock kernel) and is counted as a fallback.
  */
 import * as tf from '@tensorflow/tfjs';
 import { geometryArgs, type ConvGeometry, type NativeAddon } from './addon';
 import { heap, heapOffset, type KernelArgs, type WasmBackend, type WasmKernelFunc } from '../wasm-kernels/wasm-internals';
+import { installedStnKernels, installStnKernels, uninstallStnKernels } from './stn-kernels';
 
 /** tfjs-backend-wasm's FusableActivation codes (the addon's epilogue uses the same). */
 const ACTIVATION_CODES: Record<string, number> = {
@@ -16,6 +18,7 @@ const ACTIVATION_CODES: Record<string, number> = {
 
 export const NATIVE_KERNEL_NAMES = [
   'BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Sum',
+  'Concat', 'SplitV',
 ] as const;
 export type NativeKernelName = (typeof NATIVE_KERNEL_NAMES)[number];
 
@@ -46,7 +49,7 @@ function count(name: string, key: keyof KernelCounts): void {
 }
 
 /** A kernel that returns null for "not handled here", wrapped with the fallback. */
-type MaybeKernel = (args: KernelArgs) => tf.TensorInfo | null;
+type MaybeKernel = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[] | null;
 
 function withFallback(name: string, kernel: MaybeKernel): WasmKernelFunc {
   return (args) => {
@@ -199,6 +202,23 @@ function sameShape(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
+/**
+ * The STN blocks' 5×5 convs have 1, 2 or 5 channels: as im2col + SGEMM the GEMM has N = 1..5
+ * columns and the time goes into writing and re-reading a patch matrix 25× the input. The
+ * addon's direct kernel (planar rows in cache, row-wide multiply-adds) is several times faster
+ * there; wider convs keep im2col + SGEMM.
+ */
+const DIRECT_MAX_CHANNELS = 8;
+
+function useDirect(addon: NativeAddon, info: tf.backend_util.Conv2DInfo): boolean {
+  return typeof addon.conv2dDirect === 'function' &&
+    info.inChannels <= DIRECT_MAX_CHANNELS && info.outChannels <= DIRECT_MAX_CHANNELS &&
+    info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1 &&
+    info.padInfo.top >= 0 && info.padInfo.left >= 0 && info.padInfo.bottom >= 0 && info.padInfo.right >= 0;
+}
+
+const DIRECT_MODE = { forward: 0, backpropInput: 1, backpropFilter: 2 } as const;
+
 function conv2dKernel(addon: NativeAddon, fused: boolean): MaybeKernel {
   return ({ inputs, backend, attrs = {} }) => {
     const { x, filter, bias, preluActivationWeights } = inputs;
@@ -214,8 +234,9 @@ function conv2dKernel(addon: NativeAddon, fused: boolean): MaybeKernel {
     const epiPlan = planEpilogue(epi, info.outChannels);
     if (!epiPlan) return null;
     const out = backend.makeOutput(info.outShape, 'float32');
-    addon.conv2d(heap(backend), heapOffset(backend, x), heapOffset(backend, filter), heapOffset(backend, out),
-      ...geometryArgs(convGeometry(info)), info.outChannels);
+    const args = [...geometryArgs(convGeometry(info)), info.outChannels];
+    if (useDirect(addon, info)) addon.conv2dDirect(heap(backend), heapOffset(backend, x), heapOffset(backend, filter), heapOffset(backend, out), ...args, DIRECT_MODE.forward);
+    else addon.conv2d(heap(backend), heapOffset(backend, x), heapOffset(backend, filter), heapOffset(backend, out), ...args);
     runEpilogue(addon, backend, out, info.batchSize * info.outHeight * info.outWidth, info.outChannels, epi, epiPlan);
     return out;
   };
@@ -229,8 +250,9 @@ function backpropInputKernel(addon: NativeAddon): MaybeKernel {
     const info = convInfo(inputShape, filter.shape, attrs, false);
     if (!info || !sameShape(dy.shape, info.outShape)) return null;
     const dx = backend.makeOutput(inputShape, 'float32');
-    addon.conv2dBackpropInput(heap(backend), heapOffset(backend, dx), heapOffset(backend, filter), heapOffset(backend, dy),
-      ...geometryArgs(convGeometry(info)), info.outChannels);
+    const args = [...geometryArgs(convGeometry(info)), info.outChannels];
+    if (useDirect(addon, info)) addon.conv2dDirect(heap(backend), heapOffset(backend, dx), heapOffset(backend, filter), heapOffset(backend, dy), ...args, DIRECT_MODE.backpropInput);
+    else addon.conv2dBackpropInput(heap(backend), heapOffset(backend, dx), heapOffset(backend, filter), heapOffset(backend, dy), ...args);
     return dx;
   };
 }
@@ -243,8 +265,9 @@ function backpropFilterKernel(addon: NativeAddon): MaybeKernel {
     const info = convInfo(x.shape, filterShape, attrs, false);
     if (!info || !sameShape(dy.shape, info.outShape)) return null;
     const dw = backend.makeOutput(filterShape, 'float32');
-    addon.conv2dBackpropFilter(heap(backend), heapOffset(backend, x), heapOffset(backend, dw), heapOffset(backend, dy),
-      ...geometryArgs(convGeometry(info)), info.outChannels);
+    const args = [...geometryArgs(convGeometry(info)), info.outChannels];
+    if (useDirect(addon, info)) addon.conv2dDirect(heap(backend), heapOffset(backend, x), heapOffset(backend, dw), heapOffset(backend, dy), ...args, DIRECT_MODE.backpropFilter);
+    else addon.conv2dBackpropFilter(heap(backend), heapOffset(backend, x), heapOffset(backend, dw), heapOffset(backend, dy), ...args);
     return dw;
   };
 }
@@ -268,6 +291,43 @@ function sumKernel(addon: NativeAddon): MaybeKernel {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Concat and SplitV (its gradient) on any axis as row copies: the wasm backend copies each row
+// of each piece from JS, which for a channel-axis concat of 1-channel images is one call per pixel.
+
+function concatKernel(addon: NativeAddon): MaybeKernel {
+  return ({ inputs, backend, attrs = {} }) => {
+    const pieces = (Array.isArray(inputs) ? inputs : Object.values(inputs)) as tf.TensorInfo[];
+    if (pieces.length < 2 || typeof addon.concatRows !== 'function' || !pieces.every((t) => t && t.dtype === 'float32' && size(t.shape) > 0)) return null;
+    const axis = tf.util.parseAxisParam(attrs.axis as number, pieces[0].shape)[0];
+    let outShape: number[];
+    try {
+      outShape = tf.backend_util.computeOutShape(pieces.map((t) => t.shape), axis);
+    } catch {
+      return null;
+    }
+    const rows = size(pieces[0].shape.slice(0, axis));
+    const out = backend.makeOutput(outShape, 'float32');
+    addon.concatRows(heap(backend), rows, false, heapOffset(backend, out), pieces.map((t) => heapOffset(backend, t)),
+      pieces.map((t) => size(t.shape.slice(axis))));
+    return out;
+  };
+}
+
+function splitKernel(addon: NativeAddon): MaybeKernel {
+  return ({ inputs, backend, attrs = {} }) => {
+    const { x } = inputs;
+    if (!x || x.dtype !== 'float32' || size(x.shape) === 0 || typeof addon.concatRows !== 'function') return null;
+    const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, attrs.numOrSizeSplits as number | number[], axis);
+    if (sizes.length < 2 || sizes.some((s) => s <= 0)) return null;
+    const rows = size(x.shape.slice(0, axis)), inner = size(x.shape.slice(axis + 1));
+    const outs = sizes.map((s) => backend.makeOutput(x.shape.map((d, i) => (i === axis ? s : d)), 'float32'));
+    addon.concatRows(heap(backend), rows, true, heapOffset(backend, x), outs.map((t) => heapOffset(backend, t)), sizes.map((s) => s * inner));
+    return outs;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 
 function kernelFor(addon: NativeAddon, name: NativeKernelName): MaybeKernel {
   switch (name) {
@@ -278,12 +338,14 @@ function kernelFor(addon: NativeAddon, name: NativeKernelName): MaybeKernel {
     case 'Conv2DBackpropInput': return backpropInputKernel(addon);
     case 'Conv2DBackpropFilter': return backpropFilterKernel(addon);
     case 'Sum': return sumKernel(addon);
+    case 'Concat': return concatKernel(addon);
+    case 'SplitV': return splitKernel(addon);
   }
 }
 
 /** Registers the native kernels on 'wasm' (once), keeping the current ones as fallbacks. */
 export function installNativeKernels(addon: NativeAddon): string[] {
-  if (nativeKernelsInstalled()) return [...previous.keys()];
+  if (nativeKernelsInstalled()) return [...previous.keys(), ...installedStnKernels()];
   for (const name of NATIVE_KERNEL_NAMES) {
     const prev = tf.getKernel(name, 'wasm');
     previous.set(name, prev ? { ...prev } : undefined);
@@ -295,11 +357,15 @@ export function installNativeKernels(addon: NativeAddon): string[] {
       kernelFunc: withFallback(name, kernelFor(addon, name)) as unknown as tf.KernelFunc,
     });
   }
-  return [...NATIVE_KERNEL_NAMES];
+  // pertset's own kernels (sampler, reflection pad, batch norm): no previous kernel, no fallbacks.
+  const own = installStnKernels(addon, (name) => count(name, 'native'));
+  for (const name of own) counts.set(name, { native: 0, fallback: 0 });
+  return [...NATIVE_KERNEL_NAMES, ...own];
 }
 
 /** Puts the previous kernels back (after a failed self-test, or for comparison runs). */
 export function uninstallNativeKernels(): void {
+  uninstallStnKernels();
   for (const [name, prev] of previous) {
     tf.unregisterKernel(name, 'wasm');
     // Their setup ran when the backend started; re-running it is unnecessary.
