@@ -185,7 +185,7 @@ napi_value Undefined(napi_env env) {
 // descheduled thread; only the largest im2col/col2im passes are worth splitting.
 constexpr int64_t kParallelMin = 1 << 22;
 
-// Reusable scratch memory for the im2col matrices (grows up to ~64 MB, never shrinks). Calls are
+// Reusable scratch memory for the taps matrices (grows up to ~64 MB, never shrinks). Calls are
 // synchronous; thread_local keeps worker_threads that load the addon from sharing it.
 std::vector<float>& Scratch(size_t floats) {
   thread_local std::vector<float> scratch;
@@ -289,12 +289,6 @@ void Col2ImAdd(const ConvGeom& g, const float* col, float* x, int64_t img0, int6
 // A 1x1, stride-1, unpadded conv is a plain matmul on the input: no im2col needed.
 bool IsPointwise(const ConvGeom& g) {
   return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.oh == g.h && g.ow == g.w;
-}
-
-// Images per im2col chunk so that the scratch matrix stays below ~64 MB.
-int64_t ChunkImages(const ConvGeom& g) {
-  const int64_t perImage = std::max<int64_t>(1, int64_t(g.oh) * g.ow * g.PatchSize());
-  return std::max<int64_t>(1, std::min<int64_t>(g.n, (int64_t(16) << 20) / perImage));
 }
 
 void Gemm(bool tA, bool tB, int M, int N, int K, float alpha, const float* A, const float* B, float beta, float* C) {
@@ -686,6 +680,84 @@ void TapConv2dBackpropFilter(const ConvGeom& g, int co, const float* x, const fl
       for (int j = 0; j < co; j++) dw[(k * g.c + ci) * co + j] = m[ci * nt * co + k * co + j];
 }
 
+// Image-parallel lowering, as PyTorch's CPU convolutions do it: each thread takes a few images
+// at a time, lowers them into its own cache-sized patch matrix and runs a single-threaded GEMM
+// (OpenBLAS's OpenMP build runs serially inside a parallel region). One im2col matrix for the
+// whole batch with a multi-threaded GEMM streams tens of MB through memory instead.
+int64_t TaskImages(const ConvGeom& g) {
+  const int64_t perImage = std::max<int64_t>(1, int64_t(g.oh) * g.ow * g.PatchSize());
+  return std::max<int64_t>(1, std::min<int64_t>(g.n, (int64_t(1) << 18) / perImage));  // ~1 MB
+}
+
+int TaskThreads(int64_t tasks) {
+  return int(std::max<int64_t>(1, std::min<int64_t>(g_threads, tasks)));
+}
+
+int ThreadId() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+void ParConv2d(const ConvGeom& g, int co, const float* x, const float* w, float* y) {
+  const int64_t per = TaskImages(g), tasks = (g.n + per - 1) / per, perImage = int64_t(g.oh) * g.ow;
+  const int patch = int(g.PatchSize());
+  const int threads = TaskThreads(tasks);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    std::vector<float> col(static_cast<size_t>(per * perImage * patch));
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < tasks; t++) {
+      const int64_t i0 = t * per, imgs = std::min<int64_t>(per, g.n - i0), rows = imgs * perImage;
+      Im2Col(g, x, col.data(), i0 * perImage, rows);
+      Gemm(false, false, int(rows), co, patch, 1.f, col.data(), w, 0.f, y + i0 * perImage * co);
+    }
+  }
+}
+
+void ParConv2dBackpropInput(const ConvGeom& g, int co, const float* dy, const float* w, float* dx) {
+  const int64_t per = TaskImages(g), tasks = (g.n + per - 1) / per, perImage = int64_t(g.oh) * g.ow;
+  const int patch = int(g.PatchSize());
+  const int threads = TaskThreads(tasks);
+  std::memset(dx, 0, sizeof(float) * g.InputFloats());
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    std::vector<float> col(static_cast<size_t>(per * perImage * patch));
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < tasks; t++) {
+      const int64_t i0 = t * per, imgs = std::min<int64_t>(per, g.n - i0), rows = imgs * perImage;
+      Gemm(false, true, int(rows), patch, co, 1.f, dy + i0 * perImage * co, w, 0.f, col.data());
+      Col2ImAdd(g, col.data(), dx, i0, imgs);
+    }
+  }
+}
+
+void ParConv2dBackpropFilter(const ConvGeom& g, int co, const float* x, const float* dy, float* dw) {
+  const int64_t per = TaskImages(g), tasks = (g.n + per - 1) / per, perImage = int64_t(g.oh) * g.ow;
+  const int patch = int(g.PatchSize());
+  const int threads = TaskThreads(tasks);
+  const int64_t filter = int64_t(patch) * co;
+  std::vector<float> partial(static_cast<size_t>(threads * filter), 0.f);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    std::vector<float> col(static_cast<size_t>(per * perImage * patch));
+    float* acc = partial.data() + int64_t(ThreadId()) * filter;
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < tasks; t++) {
+      const int64_t i0 = t * per, imgs = std::min<int64_t>(per, g.n - i0), rows = imgs * perImage;
+      Im2Col(g, x, col.data(), i0 * perImage, rows);
+      Gemm(true, false, patch, co, int(rows), 1.f, col.data(), dy + i0 * perImage * co, 1.f, acc);
+    }
+  }
+  for (int64_t i = 0; i < filter; i++) {
+    float s = 0.f;
+    for (int t = 0; t < threads; t++) s += partial[size_t(t * filter + i)];
+    dw[i] = s;
+  }
+}
+
 // END layout and small-channel kernels
 // =============================================================================================
 
@@ -704,13 +776,7 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
     TapConv2d(g, co, io.x, io.w, io.y);
     return Undefined(env);
   }
-  const int64_t chunk = ChunkImages(g), perImage = int64_t(g.oh) * g.ow;
-  std::vector<float>& col = Scratch(size_t(chunk * perImage * patch));
-  for (int64_t i0 = 0; i0 < g.n; i0 += chunk) {
-    const int64_t imgs = std::min<int64_t>(chunk, g.n - i0), rows = imgs * perImage;
-    Im2Col(g, io.x, col.data(), i0 * perImage, rows);
-    Gemm(false, false, int(rows), co, patch, 1.f, col.data(), io.w, 0.f, io.y + i0 * perImage * co);
-  }
+  ParConv2d(g, co, io.x, io.w, io.y);
   return Undefined(env);
 }
 
@@ -730,14 +796,7 @@ napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
     TapConv2dBackpropInput(g, co, io.y, io.w, io.x);
     return Undefined(env);
   }
-  std::memset(io.x, 0, sizeof(float) * g.InputFloats());
-  const int64_t chunk = ChunkImages(g), perImage = int64_t(g.oh) * g.ow;
-  std::vector<float>& col = Scratch(size_t(chunk * perImage * patch));
-  for (int64_t i0 = 0; i0 < g.n; i0 += chunk) {
-    const int64_t imgs = std::min<int64_t>(chunk, g.n - i0), rows = imgs * perImage;
-    Gemm(false, true, int(rows), patch, co, 1.f, io.y + i0 * perImage * co, io.w, 0.f, col.data());
-    Col2ImAdd(g, col.data(), io.x, i0, imgs);
-  }
+  ParConv2dBackpropInput(g, co, io.y, io.w, io.x);
   return Undefined(env);
 }
 
@@ -757,14 +816,7 @@ napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
     TapConv2dBackpropFilter(g, co, io.x, io.y, io.w);
     return Undefined(env);
   }
-  const int64_t chunk = ChunkImages(g), perImage = int64_t(g.oh) * g.ow;
-  std::vector<float>& col = Scratch(size_t(chunk * perImage * patch));
-  if (g.n == 0) Gemm(true, false, patch, co, 0, 1.f, col.data(), io.y, 0.f, io.w);
-  for (int64_t i0 = 0; i0 < g.n; i0 += chunk) {
-    const int64_t imgs = std::min<int64_t>(chunk, g.n - i0), rows = imgs * perImage;
-    Im2Col(g, io.x, col.data(), i0 * perImage, rows);
-    Gemm(true, false, patch, co, int(rows), 1.f, col.data(), io.y + i0 * perImage * co, i0 == 0 ? 0.f : 1.f, io.w);
-  }
+  ParConv2dBackpropFilter(g, co, io.x, io.y, io.w);
   return Undefined(env);
 }
 
