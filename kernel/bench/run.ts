@@ -1,12 +1,14 @@
 /**
- * `pertset bench`: times our three workloads on the active backend and, in the same run, their
- * PyTorch twins; reports ms/step and our/PyTorch ratios, with the backend description (wasm
- * fixes, native accelerator, threads) so results from different setups can be compared.
+ * `pertset bench`: times our workloads on the active backend and, in the same run, their PyTorch
+ * twins; reports ms/step, our/PyTorch ratios and memory per step (peak RSS on both sides, tfjs
+ * bytes and the wasm heap on ours), with the backend description (wasm fixes, native
+ * accelerator, threads) so results from different setups can be compared.
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendInfo, type BackendName } from '../api/backend';
 import { adamStepImplementationName } from '../api/backend/adam';
 import type { NativeStatus } from '../api/backend/native';
+import { peakRssBytes, resetPeakRss, wasmHeapBytes } from './memory';
 import { WORKLOADS, WORKLOAD_NAMES, type WorkloadName } from './workloads';
 import { runTorchReference, type TorchResult } from './torch-reference';
 
@@ -35,6 +37,16 @@ export interface WorkloadResult {
   ratio: number | null;
   /** Our first (cold) step, ms. */
   firstMs: number;
+  /** Peak RSS of our process while building and running the workload, bytes (see memory.ts). */
+  peakRssBytes: number;
+  /** Peak bytes of live tfjs tensors during one (profiled, untimed) step. */
+  tfjsPeakBytes: number;
+  /** Bytes of live tfjs tensors between steps (parameters, optimiser state, inputs). */
+  tfjsBytes: number;
+  /** The wasm backend's heap size after the workload, bytes; null on other backends. */
+  wasmHeapBytes: number | null;
+  /** Peak RSS of the PyTorch process over the same workload, bytes; null when not run. */
+  torchPeakRssBytes: number | null;
 }
 
 export interface BenchReport {
@@ -49,6 +61,8 @@ export interface BenchReport {
   notes: string[];
   steps: number;
   warmup: number;
+  /** True when each workload's peak RSS is its own (Linux); false: the process's lifetime peak. */
+  peakRssPerWorkload: boolean;
   torch: TorchResult | null;
   workloads: WorkloadResult[];
 }
@@ -76,7 +90,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   // PyTorch runs right after each of our workloads (one child per workload), so both sides of a
   // ratio are measured close in time on a machine whose load changes.
   const torchRuns: TorchResult[] = [];
+  let peakRssPerWorkload = true;
   for (const name of names) {
+    peakRssPerWorkload = resetPeakRss() && peakRssPerWorkload;
     const workload = WORKLOADS[name]();
     let result: WorkloadResult;
     try {
@@ -90,8 +106,15 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
         workload.step();
         times.push(performance.now() - t);
       }
-      result = { name, ms: median(times), torchMs: null, ratio: null, firstMs };
-      log(`${name}: ${result.ms.toFixed(1)} ms/step (ours)`);
+      // Memory is measured on one more step, untimed: profiling records every kernel.
+      const tfjsBytes = tf.memory().numBytes;
+      const profile = await tf.profile(() => workload.step());
+      result = {
+        name, ms: median(times), torchMs: null, ratio: null, firstMs,
+        peakRssBytes: peakRssBytes(), tfjsPeakBytes: Math.max(profile.peakBytes, tfjsBytes), tfjsBytes,
+        wasmHeapBytes: wasmHeapBytes(), torchPeakRssBytes: null,
+      };
+      log(`${name}: ${result.ms.toFixed(1)} ms/step (ours), peak RSS ${mb(result.peakRssBytes)} MB, tfjs peak ${mb(result.tfjsPeakBytes)} MB`);
     } finally {
       workload.dispose();
     }
@@ -103,7 +126,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       if (ms !== undefined) {
         result.torchMs = ms;
         result.ratio = result.ms / ms;
-        log(`${name}: ${ms.toFixed(1)} ms/step (PyTorch)`);
+        result.torchPeakRssBytes = one.peakRssBytes[name] ?? null;
+        log(`${name}: ${ms.toFixed(1)} ms/step (PyTorch)${result.torchPeakRssBytes === null ? '' : `, peak RSS ${mb(result.torchPeakRssBytes)} MB`}`);
       }
     }
     results.push(result);
@@ -111,12 +135,17 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const torch: TorchResult | null = torchRuns.length === 0 ? null : {
     ...torchRuns[torchRuns.length - 1],
     ms: Object.assign({}, ...torchRuns.map((r) => r.ms)) as Record<string, number>,
+    peakRssBytes: Object.assign({}, ...torchRuns.map((r) => r.peakRssBytes)) as Record<string, number>,
   };
   return {
     backend: info.name, accelerator: describeAccelerator(info), threads: info.threads, tfjs: tf.version.tfjs,
     wasmKernels: info.wasmKernels, native: info.native, adam: adamStepImplementationName(), notes: info.notes,
-    steps, warmup, torch, workloads: results,
+    steps, warmup, peakRssPerWorkload, torch, workloads: results,
   };
+}
+
+function mb(bytes: number): string {
+  return (bytes / 2 ** 20).toFixed(0);
 }
 
 /** The human-readable table. */
@@ -129,10 +158,14 @@ export function formatBenchReport(r: BenchReport): string {
       ? `PyTorch: not run (${r.torch.error})`
       : `PyTorch ${r.torch.version}, ${r.torch.threads} threads, BLAS: ${r.torch.blas ?? 'torch default (no openblas-openmp found)'}`);
   }
-  lines.push(`median of ${r.steps} timed steps after ${r.warmup} warm-up, batch 128`, '');
-  const header = ['workload', 'ours ms/step', 'PyTorch ms/step', 'ours/PyTorch'];
+  lines.push(`median of ${r.steps} timed steps after ${r.warmup} warm-up, batch 128`);
+  lines.push(`memory in MiB: peak RSS ${r.peakRssPerWorkload ? 'per workload' : 'of the whole process so far'} (both include the runtime), tfjs = peak live tensor bytes in a step${r.workloads.some((w) => w.wasmHeapBytes !== null) ? ', wasm heap = its size after the workload' : ''}`, '');
+  const wasm = r.workloads.some((w) => w.wasmHeapBytes !== null);
+  const header = ['workload', 'ours ms/step', 'PyTorch ms/step', 'ours/PyTorch', 'ours RSS', 'tfjs', ...(wasm ? ['wasm heap'] : []), 'PyTorch RSS'];
   const rows = r.workloads.map((w) => [
     w.name, w.ms.toFixed(1), w.torchMs === null ? '-' : w.torchMs.toFixed(1), w.ratio === null ? '-' : `${w.ratio.toFixed(2)}×`,
+    mb(w.peakRssBytes), mb(w.tfjsPeakBytes), ...(wasm ? [w.wasmHeapBytes === null ? '-' : mb(w.wasmHeapBytes)] : []),
+    w.torchPeakRssBytes === null ? '-' : mb(w.torchPeakRssBytes),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const fmt = (row: string[]) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');

@@ -16,6 +16,8 @@ export interface TorchResult {
   blas: string | null;
   /** Median ms per workload name. */
   ms: Record<string, number>;
+  /** Peak RSS of the Python process per workload name, bytes (model, steps and the runtime). */
+  peakRssBytes: Record<string, number>;
   /** Why the reference did not run, when it did not. */
   error?: string;
 }
@@ -50,7 +52,7 @@ export function runTorchReference(names: string[], steps: number, warmup: number
   const blas = findOpenmpOpenblas();
   const env = { ...process.env };
   if (blas) env.LD_LIBRARY_PATH = [blas, process.env.LD_LIBRARY_PATH].filter(Boolean).join(path.delimiter);
-  const failed = (error: string): TorchResult => ({ version: null, threads: TORCH_THREADS, blas, ms: {}, error });
+  const failed = (error: string): TorchResult => ({ version: null, threads: TORCH_THREADS, blas, ms: {}, peakRssBytes: {}, error });
   let script: string;
   try {
     script = scriptPath();
@@ -64,8 +66,12 @@ export function runTorchReference(names: string[], steps: number, warmup: number
   if (r.error) return failed(`${python}: ${r.error.message}`);
   if (r.status !== 0) return failed(`${python} ${path.basename(script)} exited with ${r.status}: ${(r.stderr || '').trim().split('\n').pop()}`);
   try {
-    const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { torch: string; threads: number; workloads: { name: string; ms: number }[] };
-    return { version: out.torch, threads: out.threads, blas, ms: Object.fromEntries(out.workloads.map((w) => [w.name, w.ms])) };
+    const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { torch: string; threads: number; workloads: { name: string; ms: number; peak_rss_bytes: number }[] };
+    return {
+      version: out.torch, threads: out.threads, blas,
+      ms: Object.fromEntries(out.workloads.map((w) => [w.name, w.ms])),
+      peakRssBytes: Object.fromEntries(out.workloads.map((w) => [w.name, w.peak_rss_bytes])),
+    };
   } catch {
     return failed(`unreadable output from ${path.basename(script)}: ${r.stdout.slice(0, 200)}`);
   }

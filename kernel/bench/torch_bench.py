@@ -1,11 +1,14 @@
 """PyTorch twins of the `pertset bench` workloads (kernel/bench/workloads.ts), batch 128.
 
-Run by `pertset bench` with Debian's /usr/bin/python3 and, when installed, the OpenMP build of
-OpenBLAS on LD_LIBRARY_PATH. Prints one JSON object: torch version, threads, and per workload
-the median ms of the timed steps after the warm-up steps.
+The CVAE workloads use the parity-tested twin models (scripts/torch/twin_models.py). Run by
+`pertset bench` with Debian's /usr/bin/python3 and, when installed, the OpenMP build of OpenBLAS
+on LD_LIBRARY_PATH. Prints one JSON object: torch version, threads, and per workload the median
+ms of the timed steps after the warm-up steps and the peak RSS over the workload.
 """
 import argparse
 import json
+import os
+import resource
 import statistics
 import sys
 import time
@@ -14,57 +17,34 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'scripts', 'torch'))
+import twin_models  # noqa: E402
+
 BATCH = 128
-PGD_EPSILON = 28.0
-PGD_STEP = PGD_EPSILON / 20
+# Radii of the reference configs' evaluations (mnist_fc l-inf: 28, mnist_stn RTS: 14); alpha = eps/20.
+PGD_EPSILON = {'mnist_fc': 28.0, 'mnist_stn': 14.0}
+INPUT_SIZE = {'mnist_fc': 28, 'mnist_conv': 28, 'mnist_stn': 42}
 
 
-def image_pair():
-    x = torch.rand(BATCH, 1, 28, 28)
+def image_pair(size=28):
+    x = torch.rand(BATCH, 1, size, size)
     xt = (x + torch.empty_like(x).uniform_(-0.3, 0.3)).clamp(0, 1)
     return x, xt
 
 
-class FcEncoder(nn.Module):
-    def __init__(self, in_features):
-        super().__init__()
-        self.fc1 = nn.Linear(in_features, 784)
-        self.fc21 = nn.Linear(784, 784)
-        self.fc22 = nn.Linear(784, 784)
-
-    def forward(self, h):
-        h = F.relu(self.fc1(h))
-        return self.fc21(h), self.fc22(h)
-
-
-class MnistFcCVAE(nn.Module):
-    """mnist_fc as in paper.md section 2 (same layer sizes as kernel/api/models/mnist-fc.ts)."""
-
-    def __init__(self):
-        super().__init__()
-        self.prior = FcEncoder(784)
-        self.recognition = FcEncoder(1568)
-        self.fc3 = nn.Linear(1568, 784)
-        self.fc4 = nn.Linear(784, 784)
-
-    def generate_logits(self, x, z):
-        h = F.relu(self.fc3(torch.cat([x.flatten(1), z], 1)))
-        return self.fc4(h)
-
-
-def cvae_train_step():
-    model = MnistFcCVAE()
-    x, xt = image_pair()
+def cvae_train_step(arch):
+    model = twin_models.build(arch)
+    model.train()
+    x, xt = image_pair(INPUT_SIZE[arch])
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 
     def step():
-        mu_p, lv_p = model.prior(x.flatten(1))
-        mu_q, lv_q = model.recognition(torch.cat([x.flatten(1), xt.flatten(1)], 1))
+        mu_p, lv_p = model.prior(x)
+        mu_q, lv_q = model.recognition(x, xt)
         z = mu_q + torch.exp(0.5 * lv_q) * torch.randn_like(mu_q)
-        logits = model.generate_logits(x, z)
-        recon = F.binary_cross_entropy_with_logits(logits, xt.flatten(1), reduction='sum')
-        kl = 0.5 * (torch.exp(lv_q - lv_p) + (mu_p - mu_q) ** 2 / torch.exp(lv_p) - 1 + lv_p - lv_q).sum()
-        loss = recon + kl
+        logits = model.generator.logits(x, z)
+        recon = F.binary_cross_entropy_with_logits(logits, xt, reduction='sum')
+        loss = recon + twin_models.kl_divergence(mu_q, lv_q, mu_p, lv_p).sum()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -93,35 +73,62 @@ def conv_classifier_train_step():
     return step
 
 
-def latent_pgd_step():
-    model = MnistFcCVAE()
+def latent_pgd_step(arch):
+    epsilon = PGD_EPSILON[arch]
+    alpha = epsilon / 20
+    model = twin_models.build(arch)
+    model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
-    x, xt = image_pair()
+    x, xt = image_pair(INPUT_SIZE[arch])
     with torch.no_grad():
-        mu, lv = model.prior(x.flatten(1))
+        mu, lv = model.prior(x)
         sigma = torch.exp(0.5 * lv)
-    state = {'delta': 0.1 * torch.randn(BATCH, 784)}
+    state = {'delta': 0.1 * torch.randn_like(mu)}
+
+    def norms(t):
+        return t.flatten(1).norm(dim=1).reshape(-1, *([1] * (t.dim() - 1)))
 
     def step():
         delta = state['delta'].requires_grad_(True)
-        out = torch.sigmoid(model.generate_logits(x, mu + delta * sigma))
-        loss = ((out - xt.flatten(1)) ** 2).sum()
+        loss = ((model.generate(x, mu + delta * sigma) - xt) ** 2).sum()
         (grad,) = torch.autograd.grad(loss, delta)
         with torch.no_grad():
-            ascended = delta + PGD_STEP * grad / (grad.norm(dim=1, keepdim=True) + 1e-12)
-            scale = torch.clamp(PGD_EPSILON / (ascended.norm(dim=1, keepdim=True) + 1e-12), max=1.0)
-            state['delta'] = (ascended * scale).detach()
+            ascended = delta + alpha * grad / (norms(grad) + 1e-12)
+            state['delta'] = (ascended * torch.clamp(epsilon / (norms(ascended) + 1e-12), max=1.0)).detach()
         return loss.item()
 
     return step
 
 
 WORKLOADS = {
-    'mnist_fc_cvae_train_step': cvae_train_step,
+    'mnist_fc_cvae_train_step': lambda: cvae_train_step('mnist_fc'),
     'conv_classifier_train_step': conv_classifier_train_step,
-    'latent_pgd_step': latent_pgd_step,
+    'latent_pgd_step': lambda: latent_pgd_step('mnist_fc'),
+    'mnist_conv_cvae_train_step': lambda: cvae_train_step('mnist_conv'),
+    'mnist_stn_cvae_train_step': lambda: cvae_train_step('mnist_stn'),
+    'mnist_stn_latent_pgd_step': lambda: latent_pgd_step('mnist_stn'),
 }
+
+
+def reset_peak_rss():
+    """Linux: VmHWM := current RSS, so the next reading is this workload's own peak."""
+    try:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')
+    except OSError:
+        pass
+
+
+def peak_rss_bytes():
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def main():
@@ -138,6 +145,7 @@ def main():
     for name in names:
         if name not in WORKLOADS:
             sys.exit(f'torch_bench.py: unknown workload "{name}"; expected one of {", ".join(WORKLOADS)}')
+        reset_peak_rss()
         step = WORKLOADS[name]()
         for _ in range(args.warmup):
             step()
@@ -146,7 +154,7 @@ def main():
             t0 = time.perf_counter()
             step()
             times.append((time.perf_counter() - t0) * 1000)
-        results.append({'name': name, 'ms': statistics.median(times)})
+        results.append({'name': name, 'ms': statistics.median(times), 'peak_rss_bytes': peak_rss_bytes()})
     print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'workloads': results}))
 
 

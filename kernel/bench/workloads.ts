@@ -1,19 +1,25 @@
 /**
- * The three benchmark workloads of shared research backends.md §2, at batch 128, in tfjs. Their
- * PyTorch twins are in `torch_bench.py`; both sides must stay the same computation.
- *  - mnist_fc_cvae_train_step: one CVAE training step (forward, backward, Adam) on `mnist_fc`.
+ * The benchmark workloads, at batch 128, in tfjs. Their PyTorch twins are in `torch_bench.py`
+ * (built on the parity-tested twin models); both sides must stay the same computation.
+ *  - mnist_{fc,conv,stn}_cvae_train_step: one CVAE training step on that architecture: prior,
+ *    recognition, reparameterised sample, generator, BCE summed over pixels + KL(q ‖ p), backward,
+ *    Adam (batch norm in training mode).
  *  - conv_classifier_train_step: conv3×3 1→32 valid, ReLU, conv3×3 32→64 stride 2 valid, ReLU,
  *    dense 9216→128, ReLU, dense 128→10, softmax cross-entropy, Adam.
- *  - latent_pgd_step: one normalised-gradient ascent step on the prior-normalised latent δ through
- *    the generator, then projection onto the ℓ2 ball ‖δ‖ ≤ ε.
+ *  - latent_pgd_step (mnist_fc, ε = 28) and mnist_stn_latent_pgd_step (ε = 14): one
+ *    normalised-gradient ascent step on the prior-normalised latent δ through the generator, then
+ *    projection onto the ℓ2 ball ‖δ‖ ≤ ε; step α = ε/20, as the paper's evaluation.
  */
 import * as tf from '@tensorflow/tfjs';
 import { FusedAdam } from '../api/backend/adam';
-import { createCVAE } from '../api/models';
+import { createCVAE, type ArchitectureName } from '../api/models';
 import { klDiagonalGaussian, reconstructionFromLogits } from '../api/models/losses';
 
 export const BATCH = 128;
-export const WORKLOAD_NAMES = ['mnist_fc_cvae_train_step', 'conv_classifier_train_step', 'latent_pgd_step'] as const;
+export const WORKLOAD_NAMES = [
+  'mnist_fc_cvae_train_step', 'conv_classifier_train_step', 'latent_pgd_step',
+  'mnist_conv_cvae_train_step', 'mnist_stn_cvae_train_step', 'mnist_stn_latent_pgd_step',
+] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 /** A prepared workload: `step()` runs one step and returns once its result is computed. */
@@ -22,10 +28,10 @@ export interface Workload {
   dispose(): void;
 }
 
-/** MNIST-like inputs: x in [0, 1], x̃ = clip(x + U(−0.3, 0.3)). */
-function imagePair(seed: number): { x: tf.Tensor4D; xt: tf.Tensor4D } {
+/** MNIST-like inputs of `size`×`size`×1: x in [0, 1], x̃ = clip(x + U(−0.3, 0.3)). */
+function imagePair(seed: number, size = 28): { x: tf.Tensor4D; xt: tf.Tensor4D } {
   return tf.tidy(() => {
-    const x = tf.randomUniform([BATCH, 28, 28, 1], 0, 1, 'float32', seed) as tf.Tensor4D;
+    const x = tf.randomUniform([BATCH, size, size, 1], 0, 1, 'float32', seed) as tf.Tensor4D;
     const xt = tf.clipByValue(tf.add(x, tf.randomUniform(x.shape, -0.3, 0.3, 'float32', seed + 1)), 0, 1) as tf.Tensor4D;
     return { x, xt };
   });
@@ -39,9 +45,9 @@ function trainStep(vars: tf.Variable[], adam: FusedAdam, loss: () => tf.Scalar):
   tf.dispose([value, ...Object.values(grads)]);
 }
 
-function cvaeTrainStep(): Workload {
-  const model = createCVAE('mnist_fc', { seed: 0 });
-  const { x, xt } = imagePair(1);
+function cvaeTrainStep(arch: ArchitectureName): Workload {
+  const model = createCVAE(arch, { seed: 0 });
+  const { x, xt } = imagePair(1, model.inputShape[0]);
   const vars = model.trainableVariables();
   const adam = new FusedAdam({ learningRate: 1e-3 });
   const loss = () => {
@@ -90,18 +96,19 @@ function convClassifierTrainStep(): Workload {
   };
 }
 
-/** Radius and step of the mnist_fc evaluation (paper.md §1.3: ε = 28, α = ε/20). */
-const PGD_EPSILON = 28;
-const PGD_STEP = PGD_EPSILON / 20;
+/** Radii of the reference configs' evaluations (mnist_fc ℓ∞: 28, mnist_stn RTS: 14); α = ε/20. */
+const PGD_EPSILON: Partial<Record<ArchitectureName, number>> = { mnist_fc: 28, mnist_stn: 14 };
 
 /** Row-wise ℓ2 norms [batch, 1], written as sqrt(sum(square)) because wasm's Pow is slow. */
 function rowNorms(t: tf.Tensor2D): tf.Tensor2D {
   return tf.sqrt(tf.sum(tf.square(t), 1, true)) as tf.Tensor2D;
 }
 
-function latentPgdStep(): Workload {
-  const model = createCVAE('mnist_fc', { seed: 0 });
-  const { x, xt } = imagePair(4);
+function latentPgdStep(arch: ArchitectureName): Workload {
+  const epsilon = PGD_EPSILON[arch]!;
+  const alpha = epsilon / 20;
+  const model = createCVAE(arch, { seed: 0 });
+  const { x, xt } = imagePair(4, model.inputShape[0]);
   const { mu, sigma } = tf.tidy(() => {
     const p = model.prior(x);
     return { mu: p.mu as tf.Tensor, sigma: tf.exp(tf.mul(p.logvar, 0.5)) as tf.Tensor };
@@ -113,8 +120,8 @@ function latentPgdStep(): Workload {
     step: () => {
       const { value, grad } = objective(delta);
       const next = tf.tidy(() => {
-        const ascended = tf.add(delta, tf.mul(tf.div(grad, tf.add(rowNorms(grad as tf.Tensor2D), 1e-12)), PGD_STEP)) as tf.Tensor2D;
-        return tf.mul(ascended, tf.minimum(1, tf.div(PGD_EPSILON, tf.add(rowNorms(ascended), 1e-12)))) as tf.Tensor2D;
+        const ascended = tf.add(delta, tf.mul(tf.div(grad, tf.add(rowNorms(grad as tf.Tensor2D), 1e-12)), alpha)) as tf.Tensor2D;
+        return tf.mul(ascended, tf.minimum(1, tf.div(epsilon, tf.add(rowNorms(ascended), 1e-12)))) as tf.Tensor2D;
       });
       value.dataSync();
       tf.dispose([value, grad, delta]);
@@ -125,7 +132,10 @@ function latentPgdStep(): Workload {
 }
 
 export const WORKLOADS: Record<WorkloadName, () => Workload> = {
-  mnist_fc_cvae_train_step: cvaeTrainStep,
+  mnist_fc_cvae_train_step: () => cvaeTrainStep('mnist_fc'),
   conv_classifier_train_step: convClassifierTrainStep,
-  latent_pgd_step: latentPgdStep,
+  latent_pgd_step: () => latentPgdStep('mnist_fc'),
+  mnist_conv_cvae_train_step: () => cvaeTrainStep('mnist_conv'),
+  mnist_stn_cvae_train_step: () => cvaeTrainStep('mnist_stn'),
+  mnist_stn_latent_pgd_step: () => latentPgdStep('mnist_stn'),
 };

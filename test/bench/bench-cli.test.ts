@@ -1,5 +1,6 @@
 /**
- * `pertset bench --json` end to end, tiny (1 timed step): checks the JSON contract, never speed.
+ * `pertset bench --json` end to end, tiny (1 timed step): checks the JSON contract and that the
+ * memory figures are consistent, never speed.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -7,7 +8,16 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { DEPENDENCIES, need, REPO_ROOT } from '../helpers/env';
 
-const WORKLOADS = ['mnist_fc_cvae_train_step', 'conv_classifier_train_step', 'latent_pgd_step'];
+const WORKLOADS = [
+  'mnist_fc_cvae_train_step', 'conv_classifier_train_step', 'latent_pgd_step',
+  'mnist_conv_cvae_train_step', 'mnist_stn_cvae_train_step', 'mnist_stn_latent_pgd_step',
+];
+const MiB = 2 ** 20;
+
+interface Workload {
+  name: string; ms: unknown; torchMs: unknown; ratio: unknown;
+  peakRssBytes: unknown; tfjsPeakBytes: unknown; tfjsBytes: unknown; wasmHeapBytes: unknown; torchPeakRssBytes: unknown;
+}
 
 function bench(args: string[]): Record<string, unknown> {
   const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'pertset.js'), 'bench', '--json', ...args], {
@@ -32,29 +42,59 @@ function checkBackend(out: Record<string, unknown>): void {
   if (out.backend === 'wasm') assert.equal(typeof (out.native as { active: unknown }).active, 'boolean');
 }
 
-test('pertset bench --json --steps 1: one JSON object with ours and PyTorch per workload', (t) => {
+/** Memory figures: RSS between 50 MiB and 16 GiB; the step's tfjs peak at least its live tensors. */
+function checkMemory(w: Workload, out: Record<string, unknown>): void {
+  for (const key of ['peakRssBytes', 'tfjsPeakBytes', 'tfjsBytes'] as const) positiveFinite(w[key], `${w.name}.${key}`);
+  assert.ok((w.peakRssBytes as number) > 50 * MiB && (w.peakRssBytes as number) < 16384 * MiB, `${w.name}.peakRssBytes ${String(w.peakRssBytes)}`);
+  assert.ok((w.tfjsPeakBytes as number) >= (w.tfjsBytes as number), `${w.name}: tfjs peak below the live bytes`);
+  // The RSS holds every live tensor (on the wasm heap or in JS memory).
+  assert.ok((w.peakRssBytes as number) > (w.tfjsBytes as number), `${w.name}: peak RSS below the live tensor bytes`);
+  if (out.backend === 'wasm') {
+    positiveFinite(w.wasmHeapBytes, `${w.name}.wasmHeapBytes`);
+    assert.ok((w.wasmHeapBytes as number) >= (w.tfjsBytes as number), `${w.name}: wasm heap smaller than the live tensors`);
+  } else {
+    assert.equal(w.wasmHeapBytes, null);
+  }
+}
+
+test('pertset bench --json --steps 1: one JSON object with ours and PyTorch, time and memory, per workload', (t) => {
   if (!need(t, DEPENDENCIES.torch)) return;
   const out = bench(['--steps', '1']);
   checkBackend(out);
-  const workloads = out.workloads as { name: string; ms: unknown; torchMs: unknown; ratio: unknown }[];
+  assert.equal(typeof out.peakRssPerWorkload, 'boolean');
+  const workloads = out.workloads as Workload[];
   assert.deepEqual(workloads.map((w) => w.name), WORKLOADS);
   for (const w of workloads) {
     positiveFinite(w.ms, `${w.name}.ms`);
     positiveFinite(w.torchMs, `${w.name}.torchMs`);
     positiveFinite(w.ratio, `${w.name}.ratio`);
     assert.ok(Math.abs((w.ratio as number) - (w.ms as number) / (w.torchMs as number)) < 1e-9 * (w.ratio as number));
+    checkMemory(w, out);
+    positiveFinite(w.torchPeakRssBytes, `${w.name}.torchPeakRssBytes`);
+    assert.ok((w.torchPeakRssBytes as number) > 50 * MiB, `${w.name}.torchPeakRssBytes ${String(w.torchPeakRssBytes)}`);
   }
+  // A larger model holds more: the STN CVAE's parameters and Adam state exceed mnist_fc's.
+  const live = (name: string) => workloads.find((w) => w.name === name)!.tfjsPeakBytes as number;
+  assert.ok(live('mnist_stn_cvae_train_step') > live('latent_pgd_step'), 'STN training step peaks above the mnist_fc PGD step');
 });
 
 test('pertset bench --no-torch reports null torchMs and ratio', () => {
   const out = bench(['--steps', '1', '--no-torch', '--only', 'latent_pgd_step']);
   checkBackend(out);
-  const workloads = out.workloads as { name: string; ms: unknown; torchMs: unknown; ratio: unknown }[];
+  const workloads = out.workloads as Workload[];
   assert.equal(workloads.length, 1);
   assert.equal(workloads[0].name, 'latent_pgd_step');
   positiveFinite(workloads[0].ms, 'ms');
   assert.equal(workloads[0].torchMs, null);
   assert.equal(workloads[0].ratio, null);
+  assert.equal(workloads[0].torchPeakRssBytes, null);
+  checkMemory(workloads[0], out);
+});
+
+test('pertset bench --only rejects an unknown workload, naming the known ones', () => {
+  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'pertset.js'), 'bench', '--only', 'mnist_conv_cvae_train_step,nope'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /unknown workload "nope"; expected .*mnist_stn_latent_pgd_step/);
 });
 
 test('pertset bench rejects a bad option with a message naming it', () => {

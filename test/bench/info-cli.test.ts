@@ -16,7 +16,8 @@ test('pertset info --json describes the wasm backend, its fixes and the native a
   const out = JSON.parse(r.stdout);
   assert.equal(out.backend, 'wasm');
   assert.equal(out.threads, 1);
-  assert.equal(out.wasmKernels.length, 4);
+  assert.equal(out.wasmKernels.length, 5);
+  assert.ok(out.wasmKernels.some((n: string) => n.startsWith('MaxPoolGrad:')), 'the MaxPoolGrad fix is listed');
   assert.equal(typeof out.native.active, 'boolean');
   assert.equal(typeof out.native.reason, 'string');
   assert.ok(out.notes.some((n: string) => n.startsWith('native accelerator:')));

@@ -1,7 +1,7 @@
 /**
  * `pertset bench [--json] [--steps N] [--no-torch] [--backend B] [--threads N] [--only NAMES]`:
- * ms/step of the three workloads (CVAE training step, conv classifier training step, latent PGD
- * step; batch 128), ours against PyTorch in the same run.
+ * ms/step and memory of the workloads (CVAE training steps of the three MNIST models, a conv
+ * classifier training step, latent PGD steps; batch 128), ours against PyTorch in the same run.
  */
 import { ConfigError } from '../../api/errors';
 import { parseBackendName } from '../../api/backend';
@@ -12,19 +12,22 @@ import type { Command } from '../main';
 const USAGE = `usage: pertset bench [--json] [--steps N] [--warmup N] [--no-torch] [--backend B] [--threads N] [--only NAMES]
   Times one step of each workload at batch 128 on our backend, then the same workloads in
   PyTorch (Debian's /usr/bin/python3 or $PERTSET_PYTHON, 2 threads, OpenMP OpenBLAS when
-  installed), and prints the median ms/step and the ours/PyTorch ratio.
+  installed), and prints the median ms/step, the ours/PyTorch ratio and memory per step:
+  peak RSS of each process over the workload, and on our side the peak bytes of live tfjs
+  tensors in a step and the wasm heap size.
   Workloads: ${WORKLOAD_NAMES.join(', ')}.
-  --json        print one JSON object: {backend, accelerator, threads, workloads: [{name, ms, torchMs, ratio}], ...}
+  --json        print one JSON object: {backend, accelerator, threads, workloads: [{name, ms, torchMs, ratio,
+                peakRssBytes, tfjsPeakBytes, tfjsBytes, wasmHeapBytes, torchPeakRssBytes}], ...}
   --steps N     timed steps per workload (default 10)
   --warmup N    untimed steps first (default 2)
   --no-torch    skip PyTorch (torchMs and ratio are null)
   --backend B   auto | wasm | cpu | tensorflow (default $PERTSET_BACKEND or auto)
   --threads N   wasm threads (default $PERTSET_WASM_THREADS or 1)
-  --only NAMES  comma-separated subset of the workloads
+  --only NAMES  comma-separated subset of the workloads (default all)
 Timings are noisy on a shared machine; compare runs made in the same sitting.`;
 
 export const command: Command = {
-  summary: 'time the CVAE, classifier and latent-PGD steps, ours vs PyTorch',
+  summary: 'time the CVAE, classifier and latent-PGD steps and their memory, ours vs PyTorch',
   usage: USAGE,
   async run(argv) {
     const { values } = parse('bench', argv, {

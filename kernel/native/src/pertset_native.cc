@@ -185,7 +185,7 @@ napi_value Undefined(napi_env env) {
 // descheduled thread; only the largest im2col/col2im passes are worth splitting.
 constexpr int64_t kParallelMin = 1 << 22;
 
-// Reusable scratch memory for the im2col matrices (grows up to ~64 MB, never shrinks). Calls are
+// Reusable scratch memory for the taps matrices (grows up to ~64 MB, never shrinks). Calls are
 // synchronous; thread_local keeps worker_threads that load the addon from sharing it.
 std::vector<float>& Scratch(size_t floats) {
   thread_local std::vector<float> scratch;
@@ -289,12 +289,6 @@ void Col2ImAdd(const ConvGeom& g, const float* col, float* x, int64_t img0, int6
 // A 1x1, stride-1, unpadded conv is a plain matmul on the input: no im2col needed.
 bool IsPointwise(const ConvGeom& g) {
   return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.oh == g.h && g.ow == g.w;
-}
-
-// Images per im2col chunk so that the scratch matrix stays below ~64 MB.
-int64_t ChunkImages(const ConvGeom& g) {
-  const int64_t perImage = std::max<int64_t>(1, int64_t(g.oh) * g.ow * g.PatchSize());
-  return std::max<int64_t>(1, std::min<int64_t>(g.n, (int64_t(16) << 20) / perImage));
 }
 
 void Gemm(bool tA, bool tB, int M, int N, int K, float alpha, const float* A, const float* B, float beta, float* C) {
@@ -427,6 +421,346 @@ bool GetConvArgs(napi_env env, napi_callback_info info, ConvGeom* g, int* co, Co
   return GetConvIo(env, a, *g, *co, io);
 }
 
+// =============================================================================================
+// BEGIN layout and small-channel kernels (max-pool gradient, nearest-upsampling gradient, strided
+// block copies for concat/split, convolutions with few output channels).
+
+// maxPoolGrad(buf, xOff, dyOff, dxOff, n, h, w, c, oh, ow, fh, fw, sh, sw, pt, pl):
+// dx = 0, then each pooled output's dy goes to the FIRST maximum of its window in row-major
+// window order (tfjs's rule: strict >, starting from -inf; a window without one gets nothing).
+napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  std::vector<napi_value> a;
+  if (!Args(env, info, 16, 16, &a)) return nullptr;
+  Span buf;
+  uint64_t xOff, dyOff, dxOff;
+  int d[12];
+  const char* names[] = {"batch", "inHeight", "inWidth", "channels", "outHeight", "outWidth",
+                         "filterHeight", "filterWidth", "strideHeight", "strideWidth", "padTop", "padLeft"};
+  if (!GetBuffer(env, a[0], "buf", &buf) || !GetIndex(env, a[1], "xOffset", &xOff) ||
+      !GetIndex(env, a[2], "dyOffset", &dyOff) || !GetIndex(env, a[3], "dxOffset", &dxOff)) {
+    return nullptr;
+  }
+  for (int i = 0; i < 12; i++) {
+    if (!GetDim(env, a[4 + i], names[i], &d[i])) return nullptr;
+  }
+  const int64_t n = d[0], h = d[1], w = d[2], c = d[3], oh = d[4], ow = d[5], fh = d[6], fw = d[7];
+  const int64_t sh = d[8], sw = d[9], pt = d[10], pl = d[11];
+  if (sh < 1 || sw < 1) return ThrowRange(env, "strides must be >= 1"), nullptr;
+  if (double(n) * h * w * c > 1e15 || double(n) * oh * ow * c > 1e15) return ThrowRange(env, "pooling geometry is too large"), nullptr;
+  float *x, *dy, *dx;
+  if (!Region(env, buf, xOff, uint64_t(n * h * w * c), "x", &x) || !Region(env, buf, dyOff, uint64_t(n * oh * ow * c), "dy", &dy) ||
+      !Region(env, buf, dxOff, uint64_t(n * h * w * c), "dx", &dx)) {
+    return nullptr;
+  }
+  std::memset(dx, 0, sizeof(float) * size_t(n * h * w * c));
+  std::vector<float> best(static_cast<size_t>(c));
+  std::vector<int64_t> pos(static_cast<size_t>(c));
+  for (int64_t b = 0; b < n; b++) {
+    const float* xi = x + b * h * w * c;
+    float* dxi = dx + b * h * w * c;
+    for (int64_t oy = 0; oy < oh; oy++) {
+      for (int64_t ox = 0; ox < ow; ox++) {
+        std::fill(best.begin(), best.end(), -INFINITY);
+        std::fill(pos.begin(), pos.end(), -1);
+        for (int64_t ky = 0; ky < fh; ky++) {
+          const int64_t iy = oy * sh - pt + ky;
+          if (iy < 0 || iy >= h) continue;
+          for (int64_t kx = 0; kx < fw; kx++) {
+            const int64_t ix = ox * sw - pl + kx;
+            if (ix < 0 || ix >= w) continue;
+            const int64_t base = (iy * w + ix) * c;
+            const float* px = xi + base;
+            for (int64_t ch = 0; ch < c; ch++) {
+              if (px[ch] > best[ch]) { best[ch] = px[ch]; pos[ch] = base + ch; }
+            }
+          }
+        }
+        const float* g = dy + ((b * oh + oy) * ow + ox) * c;
+        for (int64_t ch = 0; ch < c; ch++) {
+          if (pos[ch] >= 0) dxi[pos[ch]] += g[ch];
+        }
+      }
+    }
+  }
+  return Undefined(env);
+}
+
+// resizeNearestGrad(buf, dyOff, dxOff, n, h, w, c, fy, fx): the gradient of nearest-neighbour
+// upsampling by integer factors (output pixel (y, x) reads input (y / fy, x / fx)):
+// dx[n, i, j, :] = sum of dy over the fy x fx block it was copied to, in row-major block order.
+napi_value ResizeNearestGrad(napi_env env, napi_callback_info info) {
+  std::vector<napi_value> a;
+  if (!Args(env, info, 9, 9, &a)) return nullptr;
+  Span buf;
+  uint64_t dyOff, dxOff;
+  int n, h, w, c, fy, fx;
+  if (!GetBuffer(env, a[0], "buf", &buf) || !GetIndex(env, a[1], "dyOffset", &dyOff) ||
+      !GetIndex(env, a[2], "dxOffset", &dxOff) || !GetDim(env, a[3], "batch", &n) || !GetDim(env, a[4], "inHeight", &h) ||
+      !GetDim(env, a[5], "inWidth", &w) || !GetDim(env, a[6], "channels", &c) || !GetDim(env, a[7], "factorY", &fy) ||
+      !GetDim(env, a[8], "factorX", &fx)) {
+    return nullptr;
+  }
+  if (fy < 1 || fx < 1) return ThrowRange(env, "factors must be >= 1"), nullptr;
+  const double big = double(n) * h * w * c * fy * fx;
+  if (big > 1e15) return ThrowRange(env, "resize geometry is too large"), nullptr;
+  const int64_t in = int64_t(n) * h * w * c;
+  float *dy, *dx;
+  if (!Region(env, buf, dyOff, uint64_t(in) * fy * fx, "dy", &dy) || !Region(env, buf, dxOff, uint64_t(in), "dx", &dx)) return nullptr;
+  const int64_t W = int64_t(w) * fx, C = c;
+#pragma omp parallel for schedule(static) if (in * fy * fx > kParallelMin)
+  for (int64_t row = 0; row < int64_t(n) * h; row++) {  // (image, input row)
+    const int64_t b = row / h, i = row % h;
+    float* out = dx + row * w * C;
+    std::memset(out, 0, sizeof(float) * size_t(w * C));
+    for (int64_t dyr = 0; dyr < fy; dyr++) {
+      const float* src = dy + ((b * h + i) * fy + dyr) * W * C;
+      for (int64_t j = 0; j < w; j++) {
+        float* o = out + j * C;
+        for (int64_t dxc = 0; dxc < fx; dxc++) {
+          const float* s = src + (j * fx + dxc) * C;
+          for (int64_t ch = 0; ch < C; ch++) o[ch] += s[ch];
+        }
+      }
+    }
+  }
+  return Undefined(env);
+}
+
+// copyBlock(buf, srcOff, srcStride, dstOff, dstStride, rows, cols): dst[r, 0:cols] = src[r, 0:cols]
+// for r < rows, rows `srcStride` / `dstStride` floats apart (concat and split along the last axes).
+napi_value CopyBlock(napi_env env, napi_callback_info info) {
+  std::vector<napi_value> a;
+  if (!Args(env, info, 7, 7, &a)) return nullptr;
+  Span buf;
+  uint64_t sOff, sStride, dOff, dStride, rows, cols;
+  if (!GetBuffer(env, a[0], "buf", &buf) || !GetIndex(env, a[1], "srcOffset", &sOff) ||
+      !GetIndex(env, a[2], "srcStride", &sStride) || !GetIndex(env, a[3], "dstOffset", &dOff) ||
+      !GetIndex(env, a[4], "dstStride", &dStride) || !GetIndex(env, a[5], "rows", &rows) || !GetIndex(env, a[6], "cols", &cols)) {
+    return nullptr;
+  }
+  if (rows == 0 || cols == 0) return Undefined(env);
+  if (cols > sStride || cols > dStride) return ThrowRange(env, "cols exceeds a row stride"), nullptr;
+  if (rows > (1ULL << 60) / std::max<uint64_t>(std::max(sStride, dStride), 1)) return ThrowRange(env, "rows*stride overflows"), nullptr;
+  float *src, *dst;
+  if (!Region(env, buf, sOff, MatrixExtent(rows, cols, sStride), "src", &src) ||
+      !Region(env, buf, dOff, MatrixExtent(rows, cols, dStride), "dst", &dst)) {
+    return nullptr;
+  }
+  const int64_t R = rows, Cn = cols, S = sStride, D = dStride;
+  if (Cn == 1) {
+    for (int64_t r = 0; r < R; r++) dst[r * D] = src[r * S];
+  } else {
+    for (int64_t r = 0; r < R; r++) std::memcpy(dst + r * D, src + r * S, sizeof(float) * size_t(Cn));
+  }
+  return Undefined(env);
+}
+
+// Convolutions with few output channels (co * 4 <= ci, e.g. a 33 -> 1 output layer): im2col
+// would copy every input pixel kh*kw times for a GEMM with a handful of columns. Instead each
+// input pixel is multiplied once by the filter taps, giving per input pixel kh*kw*co partial
+// products ("taps", [n*h*w, kh*kw*co]); outputs are sums of taps (forward), and the gradients
+// use the same taps layout for dy (backprop input / filter).
+bool UseTapPath(const ConvGeom& g, int co) {
+  return co >= 1 && int64_t(co) * 4 <= g.c && int64_t(g.kh) * g.kw > 1;
+}
+
+// The input pixel (iy, ix) that output (oy, ox) reads through tap (ky, kx), or false if padding.
+inline bool TapSource(const ConvGeom& g, int64_t oy, int64_t ox, int ky, int kx, int64_t* iy, int64_t* ix) {
+  *iy = oy * g.sh - g.pt + int64_t(ky) * g.dh;
+  *ix = ox * g.sw - g.pl + int64_t(kx) * g.dw;
+  return *iy >= 0 && *iy < g.h && *ix >= 0 && *ix < g.w;
+}
+
+// y[n, oy, ox, :] = sum over taps k of taps[n, iy(k), ix(k), k, :].
+void TapsToOutput(const ConvGeom& g, int co, const float* taps, float* y) {
+  const int64_t K = int64_t(g.kh) * g.kw * co;
+#pragma omp parallel for schedule(static) if (int64_t(g.n) * g.oh * g.ow * K > kParallelMin)
+  for (int64_t b = 0; b < g.n; b++) {
+    for (int64_t oy = 0; oy < g.oh; oy++) {
+      for (int64_t ox = 0; ox < g.ow; ox++) {
+        float* out = y + ((b * g.oh + oy) * g.ow + ox) * co;
+        for (int j = 0; j < co; j++) out[j] = 0.f;
+        for (int ky = 0; ky < g.kh; ky++) {
+          for (int kx = 0; kx < g.kw; kx++) {
+            int64_t iy, ix;
+            if (!TapSource(g, oy, ox, ky, kx, &iy, &ix)) continue;
+            const float* t = taps + ((b * g.h + iy) * g.w + ix) * K + (int64_t(ky) * g.kw + kx) * co;
+            for (int j = 0; j < co; j++) out[j] += t[j];
+          }
+        }
+      }
+    }
+  }
+}
+
+// taps[n, iy, ix, k, :] = dy[n, oy, ox, :] for the output (oy, ox) reading (iy, ix) through tap k,
+// else 0 (the adjoint of TapsToOutput).
+void OutputToTaps(const ConvGeom& g, int co, const float* dy, float* taps) {
+  const int64_t K = int64_t(g.kh) * g.kw * co;
+  std::memset(taps, 0, sizeof(float) * size_t(int64_t(g.n) * g.h * g.w * K));
+#pragma omp parallel for schedule(static) if (int64_t(g.n) * g.oh * g.ow * K > kParallelMin)
+  for (int64_t b = 0; b < g.n; b++) {
+    for (int64_t oy = 0; oy < g.oh; oy++) {
+      for (int64_t ox = 0; ox < g.ow; ox++) {
+        const float* d = dy + ((b * g.oh + oy) * g.ow + ox) * co;
+        for (int ky = 0; ky < g.kh; ky++) {
+          for (int kx = 0; kx < g.kw; kx++) {
+            int64_t iy, ix;
+            if (!TapSource(g, oy, ox, ky, kx, &iy, &ix)) continue;
+            float* t = taps + ((b * g.h + iy) * g.w + ix) * K + (int64_t(ky) * g.kw + kx) * co;
+            for (int j = 0; j < co; j++) t[j] = d[j];
+          }
+        }
+      }
+    }
+  }
+}
+
+// The filter [kh, kw, ci, co] as the [ci, kh*kw*co] matrix the taps GEMMs use.
+void FilterToTapMatrix(const ConvGeom& g, int co, const float* w, float* m) {
+  const int64_t taps = int64_t(g.kh) * g.kw;
+  for (int64_t k = 0; k < taps; k++)
+    for (int64_t ci = 0; ci < g.c; ci++)
+      for (int j = 0; j < co; j++) m[ci * taps * co + k * co + j] = w[(k * g.c + ci) * co + j];
+}
+
+// Images per taps chunk so that the scratch stays below ~64 MB.
+int64_t TapChunkImages(const ConvGeom& g, int co) {
+  const int64_t perImage = std::max<int64_t>(1, int64_t(g.h) * g.w * g.kh * g.kw * co);
+  return std::max<int64_t>(1, std::min<int64_t>(g.n, (int64_t(16) << 20) / perImage));
+}
+
+void TapConv2d(const ConvGeom& g, int co, const float* x, const float* w, float* y) {
+  const int64_t K = int64_t(g.kh) * g.kw * co, inPerImage = int64_t(g.h) * g.w, outPerImage = int64_t(g.oh) * g.ow;
+  std::vector<float> m(static_cast<size_t>(g.c * K));
+  FilterToTapMatrix(g, co, w, m.data());
+  const int64_t chunk = TapChunkImages(g, co);
+  std::vector<float>& taps = Scratch(size_t(chunk * inPerImage * K));
+  for (int64_t i0 = 0; i0 < g.n; i0 += chunk) {
+    const int64_t imgs = std::min<int64_t>(chunk, g.n - i0);
+    Gemm(false, false, int(imgs * inPerImage), int(K), g.c, 1.f, x + i0 * inPerImage * g.c, m.data(), 0.f, taps.data());
+    ConvGeom part = g;
+    part.n = int(imgs);
+    TapsToOutput(part, co, taps.data(), y + i0 * outPerImage * co);
+  }
+}
+
+void TapConv2dBackpropInput(const ConvGeom& g, int co, const float* dy, const float* w, float* dx) {
+  const int64_t K = int64_t(g.kh) * g.kw * co, inPerImage = int64_t(g.h) * g.w, outPerImage = int64_t(g.oh) * g.ow;
+  std::vector<float> m(static_cast<size_t>(g.c * K));
+  FilterToTapMatrix(g, co, w, m.data());
+  const int64_t chunk = TapChunkImages(g, co);
+  std::vector<float>& taps = Scratch(size_t(chunk * inPerImage * K));
+  for (int64_t i0 = 0; i0 < g.n; i0 += chunk) {
+    const int64_t imgs = std::min<int64_t>(chunk, g.n - i0);
+    ConvGeom part = g;
+    part.n = int(imgs);
+    OutputToTaps(part, co, dy + i0 * outPerImage * co, taps.data());
+    // dx[pixel, ci] = sum_k taps[pixel, k] * m[ci, k]
+    Gemm(false, true, int(imgs * inPerImage), g.c, int(K), 1.f, taps.data(), m.data(), 0.f, dx + i0 * inPerImage * g.c);
+  }
+}
+
+void TapConv2dBackpropFilter(const ConvGeom& g, int co, const float* x, const float* dy, float* dw) {
+  const int64_t K = int64_t(g.kh) * g.kw * co, inPerImage = int64_t(g.h) * g.w, outPerImage = int64_t(g.oh) * g.ow;
+  std::vector<float> m(static_cast<size_t>(g.c * K), 0.f);
+  const int64_t chunk = TapChunkImages(g, co);
+  std::vector<float>& taps = Scratch(size_t(chunk * inPerImage * K));
+  for (int64_t i0 = 0; i0 < g.n; i0 += chunk) {
+    const int64_t imgs = std::min<int64_t>(chunk, g.n - i0);
+    ConvGeom part = g;
+    part.n = int(imgs);
+    OutputToTaps(part, co, dy + i0 * outPerImage * co, taps.data());
+    // m[ci, k] += sum_pixel x[pixel, ci] * taps[pixel, k]
+    Gemm(true, false, g.c, int(K), int(imgs * inPerImage), 1.f, x + i0 * inPerImage * g.c, taps.data(), i0 == 0 ? 0.f : 1.f, m.data());
+  }
+  const int64_t nt = int64_t(g.kh) * g.kw;
+  for (int64_t k = 0; k < nt; k++)
+    for (int64_t ci = 0; ci < g.c; ci++)
+      for (int j = 0; j < co; j++) dw[(k * g.c + ci) * co + j] = m[ci * nt * co + k * co + j];
+}
+
+// Image-parallel lowering, as PyTorch's CPU convolutions do it: each thread takes a few images
+// at a time, lowers them into its own cache-sized patch matrix and runs a single-threaded GEMM
+// (OpenBLAS's OpenMP build runs serially inside a parallel region). One im2col matrix for the
+// whole batch with a multi-threaded GEMM streams tens of MB through memory instead.
+int64_t TaskImages(const ConvGeom& g) {
+  const int64_t perImage = std::max<int64_t>(1, int64_t(g.oh) * g.ow * g.PatchSize());
+  return std::max<int64_t>(1, std::min<int64_t>(g.n, (int64_t(1) << 18) / perImage));  // ~1 MB
+}
+
+int TaskThreads(int64_t tasks) {
+  return int(std::max<int64_t>(1, std::min<int64_t>(g_threads, tasks)));
+}
+
+int ThreadId() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+void ParConv2d(const ConvGeom& g, int co, const float* x, const float* w, float* y) {
+  const int64_t per = TaskImages(g), tasks = (g.n + per - 1) / per, perImage = int64_t(g.oh) * g.ow;
+  const int patch = int(g.PatchSize());
+  const int threads = TaskThreads(tasks);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    std::vector<float> col(static_cast<size_t>(per * perImage * patch));
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < tasks; t++) {
+      const int64_t i0 = t * per, imgs = std::min<int64_t>(per, g.n - i0), rows = imgs * perImage;
+      Im2Col(g, x, col.data(), i0 * perImage, rows);
+      Gemm(false, false, int(rows), co, patch, 1.f, col.data(), w, 0.f, y + i0 * perImage * co);
+    }
+  }
+}
+
+void ParConv2dBackpropInput(const ConvGeom& g, int co, const float* dy, const float* w, float* dx) {
+  const int64_t per = TaskImages(g), tasks = (g.n + per - 1) / per, perImage = int64_t(g.oh) * g.ow;
+  const int patch = int(g.PatchSize());
+  const int threads = TaskThreads(tasks);
+  std::memset(dx, 0, sizeof(float) * g.InputFloats());
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    std::vector<float> col(static_cast<size_t>(per * perImage * patch));
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < tasks; t++) {
+      const int64_t i0 = t * per, imgs = std::min<int64_t>(per, g.n - i0), rows = imgs * perImage;
+      Gemm(false, true, int(rows), patch, co, 1.f, dy + i0 * perImage * co, w, 0.f, col.data());
+      Col2ImAdd(g, col.data(), dx, i0, imgs);
+    }
+  }
+}
+
+void ParConv2dBackpropFilter(const ConvGeom& g, int co, const float* x, const float* dy, float* dw) {
+  const int64_t per = TaskImages(g), tasks = (g.n + per - 1) / per, perImage = int64_t(g.oh) * g.ow;
+  const int patch = int(g.PatchSize());
+  const int threads = TaskThreads(tasks);
+  const int64_t filter = int64_t(patch) * co;
+  std::vector<float> partial(static_cast<size_t>(threads * filter), 0.f);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    std::vector<float> col(static_cast<size_t>(per * perImage * patch));
+    float* acc = partial.data() + int64_t(ThreadId()) * filter;
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < tasks; t++) {
+      const int64_t i0 = t * per, imgs = std::min<int64_t>(per, g.n - i0), rows = imgs * perImage;
+      Im2Col(g, x, col.data(), i0 * perImage, rows);
+      Gemm(true, false, patch, co, int(rows), 1.f, col.data(), dy + i0 * perImage * co, 1.f, acc);
+    }
+  }
+  for (int64_t i = 0; i < filter; i++) {
+    float s = 0.f;
+    for (int t = 0; t < threads; t++) s += partial[size_t(t * filter + i)];
+    dw[i] = s;
+  }
+}
+
+// END layout and small-channel kernels
+// =============================================================================================
+
 // conv2d(buf, xOff, filterOff, yOff, <geometry>, outChannels): y = conv(x, filter), NHWC.
 napi_value Conv2d(napi_env env, napi_callback_info info) {
   ConvGeom g;
@@ -438,13 +772,11 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
     Gemm(false, false, int(g.OutputRows()), co, patch, 1.f, io.x, io.w, 0.f, io.y);
     return Undefined(env);
   }
-  const int64_t chunk = ChunkImages(g), perImage = int64_t(g.oh) * g.ow;
-  std::vector<float>& col = Scratch(size_t(chunk * perImage * patch));
-  for (int64_t i0 = 0; i0 < g.n; i0 += chunk) {
-    const int64_t imgs = std::min<int64_t>(chunk, g.n - i0), rows = imgs * perImage;
-    Im2Col(g, io.x, col.data(), i0 * perImage, rows);
-    Gemm(false, false, int(rows), co, patch, 1.f, col.data(), io.w, 0.f, io.y + i0 * perImage * co);
+  if (UseTapPath(g, co)) {
+    TapConv2d(g, co, io.x, io.w, io.y);
+    return Undefined(env);
   }
+  ParConv2d(g, co, io.x, io.w, io.y);
   return Undefined(env);
 }
 
@@ -460,14 +792,11 @@ napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
     Gemm(false, true, int(g.OutputRows()), patch, co, 1.f, io.y, io.w, 0.f, io.x);
     return Undefined(env);
   }
-  std::memset(io.x, 0, sizeof(float) * g.InputFloats());
-  const int64_t chunk = ChunkImages(g), perImage = int64_t(g.oh) * g.ow;
-  std::vector<float>& col = Scratch(size_t(chunk * perImage * patch));
-  for (int64_t i0 = 0; i0 < g.n; i0 += chunk) {
-    const int64_t imgs = std::min<int64_t>(chunk, g.n - i0), rows = imgs * perImage;
-    Gemm(false, true, int(rows), patch, co, 1.f, io.y + i0 * perImage * co, io.w, 0.f, col.data());
-    Col2ImAdd(g, col.data(), io.x, i0, imgs);
+  if (UseTapPath(g, co)) {
+    TapConv2dBackpropInput(g, co, io.y, io.w, io.x);
+    return Undefined(env);
   }
+  ParConv2dBackpropInput(g, co, io.y, io.w, io.x);
   return Undefined(env);
 }
 
@@ -483,14 +812,11 @@ napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
     Gemm(true, false, patch, co, int(g.OutputRows()), 1.f, io.x, io.y, 0.f, io.w);
     return Undefined(env);
   }
-  const int64_t chunk = ChunkImages(g), perImage = int64_t(g.oh) * g.ow;
-  std::vector<float>& col = Scratch(size_t(chunk * perImage * patch));
-  if (g.n == 0) Gemm(true, false, patch, co, 0, 1.f, col.data(), io.y, 0.f, io.w);
-  for (int64_t i0 = 0; i0 < g.n; i0 += chunk) {
-    const int64_t imgs = std::min<int64_t>(chunk, g.n - i0), rows = imgs * perImage;
-    Im2Col(g, io.x, col.data(), i0 * perImage, rows);
-    Gemm(true, false, patch, co, int(rows), 1.f, col.data(), io.y + i0 * perImage * co, i0 == 0 ? 0.f : 1.f, io.w);
+  if (UseTapPath(g, co)) {
+    TapConv2dBackpropFilter(g, co, io.x, io.y, io.w);
+    return Undefined(env);
   }
+  ParConv2dBackpropFilter(g, co, io.x, io.y, io.w);
   return Undefined(env);
 }
 
@@ -1220,61 +1546,6 @@ napi_value Conv2dDirect(napi_env env, napi_callback_info info) {
   return Undefined(env);
 }
 
-// concatRows(buf, rows, split, bigOffset, pieceOffsets[], pieceWidths[]): the big tensor is
-// rows x sum(widths) row-major, piece i is rows x widths[i]. split 0 copies the pieces into the
-// big one side by side (tf.concat on any axis), split 1 copies them out (tf.split). The
-// channel-axis concat of the STN generator and its gradient were 10^5..10^6 one-float copies in
-// the wasm backend's JS loops.
-napi_value ConcatRows(napi_env env, napi_callback_info info) {
-  std::vector<napi_value> a;
-  if (!Args(env, info, 6, 6, &a)) return nullptr;
-  Span buf;
-  uint64_t rows, bigOff;
-  double split = 0;
-  if (!GetBuffer(env, a[0], "buf", &buf) || !GetIndex(env, a[1], "rows", &rows) || !GetNumber(env, a[2], "split", &split) ||
-      !GetIndex(env, a[3], "bigOffset", &bigOff)) {
-    return nullptr;
-  }
-  uint32_t n = 0, nw = 0;
-  bool isArr = false, isArr2 = false;
-  napi_is_array(env, a[4], &isArr);
-  napi_is_array(env, a[5], &isArr2);
-  if (!isArr || !isArr2) return ThrowType(env, "pieceOffsets and pieceWidths must be arrays"), nullptr;
-  napi_get_array_length(env, a[4], &n);
-  napi_get_array_length(env, a[5], &nw);
-  if (n != nw) return ThrowRange(env, "pieceOffsets and pieceWidths differ in length"), nullptr;
-  std::vector<uint64_t> widths(n);
-  std::vector<float*> pieces(n);
-  uint64_t total = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    napi_value v;
-    uint64_t off;
-    napi_get_element(env, a[5], i, &v);
-    if (!GetIndex(env, v, "pieceWidth", &widths[i])) return nullptr;
-    if (widths[i] > (1ULL << 40) || (rows > 0 && widths[i] > (1ULL << 60) / rows)) return ThrowRange(env, "piece too large"), nullptr;
-    total += widths[i];
-    napi_get_element(env, a[4], i, &v);
-    if (!GetIndex(env, v, "pieceOffset", &off) || !Region(env, buf, off, rows * widths[i], "piece", &pieces[i])) return nullptr;
-  }
-  float* big;
-  if (rows > 0 && total > (1ULL << 60) / rows) return ThrowRange(env, "rows*width overflows"), nullptr;
-  if (!Region(env, buf, bigOff, rows * total, "big", &big)) return nullptr;
-  for (uint64_t r = 0; r < rows; r++) {
-    float* row = big + r * total;
-    for (uint32_t i = 0; i < n; i++) {
-      const uint64_t wdt = widths[i];
-      float* piece = pieces[i] + r * wdt;
-      if (split != 0) {
-        if (wdt == 1) *piece = *row; else std::memcpy(piece, row, sizeof(float) * wdt);
-      } else {
-        if (wdt == 1) *row = *piece; else std::memcpy(row, piece, sizeof(float) * wdt);
-      }
-      row += wdt;
-    }
-  }
-  return Undefined(env);
-}
-
 // ============================================================================= end of STN kernels
 
 // ---------------------------------------------------------------------------------------------
@@ -1359,9 +1630,11 @@ napi_value Init(napi_env env, napi_value exports) {
              {"batchNormTrain", BatchNormTrain},
              {"batchNormTrainGrad", BatchNormTrainGrad},
              {"conv2dDirect", Conv2dDirect},
-             {"concatRows", ConcatRows},
              {"setNumThreads", SetNumThreads},
-             {"info", Info}};
+             {"info", Info},
+             {"maxPoolGrad", MaxPoolGrad},              // layout and small-channel kernels
+             {"resizeNearestGrad", ResizeNearestGrad},  // layout and small-channel kernels
+             {"copyBlock", CopyBlock}};                 // layout and small-channel kernels
   for (const Fn& f : fns) {
     napi_value v;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &v);

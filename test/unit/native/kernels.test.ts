@@ -182,3 +182,104 @@ test('switching the accelerator off in process restores the previous kernels, an
   product();
   assert.equal(counts('BatchMatMul').native, 1);
 });
+
+// Convolutions with few output channels (co·4 ≤ ci) take the taps path instead of im2col.
+// `nativeOnly`: stock tfjs-backend-wasm 4.22 returns zeros for this one (a 3×2 filter, strides
+// [2, 3], 'same'), so it is compared only when the native path computes it.
+const TAP_CONVS: Array<{ x: number[]; f: number[]; s: number | [number, number]; pad: Pad; d: number; nativeOnly?: boolean }> = [
+  { x: [3, 28, 28, 33], f: [3, 3, 33, 1], s: 1, pad: 'same', d: 1 }, // mnist_conv's output layer
+  { x: [2, 9, 8, 8], f: [3, 3, 8, 2], s: 2, pad: 'valid', d: 1 },
+  { x: [2, 10, 9, 12], f: [3, 2, 12, 3], s: [2, 3], pad: 'same', d: 1, nativeOnly: true },
+  { x: [1, 11, 11, 4], f: [3, 3, 4, 1], s: 1, pad: [[0, 0], [2, 0], [1, 2], [0, 0]], d: 1 },
+  { x: [2, 12, 12, 5], f: [3, 3, 5, 1], s: 1, pad: 'same', d: 2 },
+];
+
+test('few-output-channel convolutions: forward, fused, and both gradients', async () => {
+  resetNativeKernelCounts();
+  for (const [i, c] of TAP_CONVS.entries()) {
+    if (c.nativeOnly && !nativeActive) continue;
+    const label = `${c.x} ${c.f} s${c.s} ${JSON.stringify(c.pad)} d${c.d}`;
+    await assertClose(`conv2d ${label}`, () => tf.conv2d(t(c.x, i + 200) as tf.Tensor4D, t(c.f, i + 201) as tf.Tensor4D, c.s, c.pad, 'NHWC', c.d));
+    if (c.d !== 1) continue; // tfjs has no gradient for dilated convs with strides, and the cpu one is slow
+    await assertClose(`fused conv ${label}`, () => tf.fused.conv2d({
+      x: t(c.x, i + 202) as tf.Tensor4D, filter: t(c.f, i + 203) as tf.Tensor4D, strides: c.s, pad: c.pad, bias: t([c.f[3]], i + 204), activation: 'relu',
+    }));
+    const loss = (xx: tf.Tensor, ff: tf.Tensor) => {
+      const y = tf.conv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, c.s, c.pad);
+      return tf.sum(tf.mul(y, t(y.shape, i + 205)));
+    };
+    await assertClose(`conv grads ${label}`, () => tf.grads(loss)([t(c.x, i + 206), t(c.f, i + 207)]));
+  }
+  const undilated = TAP_CONVS.filter((c) => c.d === 1).length;
+  if (!nativeActive) return;
+  assert.equal(counts('Conv2D').native, TAP_CONVS.length + undilated, 'forward calls (gradient losses included)');
+  assert.equal(counts('FusedConv2D').native, undilated);
+  assert.equal(counts('Conv2DBackpropInput').native, undilated);
+  assert.equal(counts('Conv2DBackpropFilter').native, undilated);
+});
+
+// Natively, and without the accelerator through the wasm fix (the stock wasm kernel misroutes some).
+test('max-pool gradient: pool sizes, strides, padding, and ties (first maximum wins)', async () => {
+  resetNativeKernelCounts();
+  const cases: Array<{ x: number[]; k: number | [number, number]; s: number | [number, number]; pad: 'valid' | 'same' | number; ties?: boolean }> = [
+    { x: [4, 28, 28, 32], k: 2, s: 2, pad: 'valid' }, // mnist_conv's pools
+    { x: [2, 9, 9, 5], k: 3, s: 2, pad: 'same' },
+    { x: [2, 7, 8, 3], k: [2, 3], s: [1, 2], pad: 'valid' },
+    { x: [2, 8, 8, 4], k: 3, s: 1, pad: 1 },
+    { x: [3, 14, 14, 6], k: 2, s: 2, pad: 'valid', ties: true }, // ReLU output: windows of zeros
+  ];
+  for (const [i, c] of cases.entries()) {
+    const input = () => (c.ties ? tf.relu(tf.round(tf.mul(t(c.x, i + 300), 2))) : t(c.x, i + 300));
+    const loss = (x: tf.Tensor) => {
+      const y = tf.maxPool(x as tf.Tensor4D, c.k, c.s, c.pad);
+      return tf.sum(tf.mul(y, t(y.shape, i + 301)));
+    };
+    await assertClose(`maxPool grad ${c.x} k${c.k} s${c.s} ${c.pad}${c.ties ? ' ties' : ''}`, () => tf.grad(loss)(input()), 1e-6);
+  }
+  assert.equal(counts('MaxPoolGrad').native, nativeActive ? cases.length : 0);
+});
+
+test('nearest-upsampling gradient: power-of-two factors natively, other cases fall back', async () => {
+  // Reference: each input pixel's gradient is the sum of dy over the block it was copied to. (The
+  // cpu backend's ResizeNearestNeighborGrad offsets dy by the images' batch stride, wrong for
+  // batch > 1 with upsampling, so it cannot serve as the reference here; stock wasm agrees.)
+  resetNativeKernelCounts();
+  await tf.setBackend('wasm');
+  const cases: Array<{ x: number[]; size: [number, number]; alignCorners?: boolean; native: boolean }> = [
+    { x: [4, 14, 14, 32], size: [28, 28], native: true }, // mnist_conv's upsampling
+    { x: [2, 5, 3, 3], size: [20, 6], native: true },
+    { x: [2, 4, 4, 2], size: [12, 12], native: false },
+    { x: [2, 4, 4, 2], size: [8, 8], alignCorners: true, native: false },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const [n, h, w, ch] = c.x;
+    const [fy, fx] = [c.size[0] / h, c.size[1] / w];
+    const dy = t([n, ...c.size, ch], i + 401);
+    const got = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.image.resizeNearestNeighbor(x as tf.Tensor4D, c.size, c.alignCorners ?? false), dy)))(t(c.x, i + 400)).dataSync());
+    if (!c.alignCorners) {
+      const want = tf.tidy(() => tf.sum(tf.reshape(dy, [n, h, fy, w, fx, ch]), [2, 4]).dataSync());
+      const err = normRelError(got, want);
+      assert.ok(err <= 1e-6, `resize grad ${c.x} → ${c.size}: normwise relative error ${err.toExponential(2)}`);
+    }
+    dy.dispose();
+  }
+  const n = cases.filter((c) => c.native).length;
+  assert.deepEqual(counts('ResizeNearestNeighborGrad'), nativeActive ? { native: n, fallback: cases.length - n } : { native: 0, fallback: 0 });
+});
+
+test('concat and split along inner axes (and their gradients); axis 0 and int32 fall back', async () => {
+  resetNativeKernelCounts();
+  await assertClose('concat channels', () => tf.concat([t([4, 28, 28, 1], 500), t([4, 28, 28, 32], 501), t([4, 28, 28, 3], 502)], 3));
+  await assertClose('concat axis 1', () => tf.concat([t([3, 2, 5], 503), t([3, 4, 5], 504)], 1));
+  await assertClose('concat axis 0', () => tf.concat([t([2, 5], 505), t([3, 5], 506)], 0));
+  await assertClose('concat int32', () => tf.cast(tf.concat([tf.ones([2, 3], 'int32'), tf.zeros([2, 2], 'int32')], 1), 'float32'));
+  await assertClose('split sizes', () => tf.split(t([4, 28, 28, 33], 507), [1, 32], 3));
+  await assertClose('split in 3, axis 2', () => tf.split(t([3, 4, 6, 2], 508), 3, 2));
+  await assertClose('split with -1 size', () => tf.split(t([3, 7, 5], 509), [2, -1], 1));
+  // The gradient of a concat is a split, and of a split a concat.
+  const loss = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.concat([a, b], 3), t([2, 6, 6, 9], 510)));
+  await assertClose('concat grads', () => tf.grads(loss)([t([2, 6, 6, 1], 511), t([2, 6, 6, 8], 512)]));
+  const concat = counts('Concat'), split = counts('SplitV');
+  assert.ok(nativeActive ? concat.native >= 3 && concat.fallback >= 2 : concat.native === 0, `Concat: ${JSON.stringify(concat)}`);
+  assert.ok(nativeActive ? split.native >= 4 : split.native === 0, `SplitV: ${JSON.stringify(split)}`);
+});

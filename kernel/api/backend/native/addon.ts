@@ -41,7 +41,6 @@ export interface NativeAddon {
    * The big tensor is rows × Σ widths, piece i rows × widths[i] (all float32 on `buf`): split
    * false copies the pieces into it side by side (concat), true copies them out (split).
    */
-  concatRows(buf: NativeBuffer, rows: number, split: boolean, bigOffset: number, pieceOffsets: number[], pieceWidths: number[]): void;
   im2col(src: NativeBuffer, srcOffset: number, dst: NativeBuffer, dstOffset: number, ...geometry: number[]): void;
   /** Overwrites dst with the sum of the patches (adjoint of im2col). */
   col2im(src: NativeBuffer, srcOffset: number, dst: NativeBuffer, dstOffset: number, ...geometry: number[]): void;
@@ -55,6 +54,17 @@ export interface NativeAddon {
   ): void;
   /** dst[j] = Σ_i src[i, j]. */
   colSum(buf: NativeBuffer, srcOffset: number, rows: number, cols: number, dstOffset: number): void;
+  /** dx = 0, then each pooled output's dy added at the first maximum of its window (tfjs's rule). */
+  maxPoolGrad(
+    buf: NativeBuffer, xOffset: number, dyOffset: number, dxOffset: number, batch: number, inHeight: number, inWidth: number,
+    channels: number, outHeight: number, outWidth: number, filterHeight: number, filterWidth: number,
+    strideHeight: number, strideWidth: number, padTop: number, padLeft: number,
+  ): void;
+  /** Gradient of nearest upsampling by integer factors: dx[n, i, j] = Σ dy over its factorY×factorX block. */
+  resizeNearestGrad(buf: NativeBuffer, dyOffset: number, dxOffset: number, batch: number, inHeight: number, inWidth: number,
+    channels: number, factorY: number, factorX: number): void;
+  /** dst[r, 0:cols] = src[r, 0:cols] for `rows` rows, `srcStride` / `dstStride` floats apart. */
+  copyBlock(buf: NativeBuffer, srcOffset: number, srcStride: number, dstOffset: number, dstStride: number, rows: number, cols: number): void;
   setNumThreads(n: number): number;
   info(): { blas: string; config: string; core: string; threads: number; openmp: number; abi: number };
 }

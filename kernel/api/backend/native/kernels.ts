@@ -18,7 +18,7 @@ const ACTIVATION_CODES: Record<string, number> = {
 
 export const NATIVE_KERNEL_NAMES = [
   'BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Sum',
-  'Concat', 'SplitV',
+  'MaxPoolGrad', 'ResizeNearestNeighborGrad', 'Concat', 'SplitV',
 ] as const;
 export type NativeKernelName = (typeof NATIVE_KERNEL_NAMES)[number];
 
@@ -291,38 +291,101 @@ function sumKernel(addon: NativeAddon): MaybeKernel {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Concat and SplitV (its gradient) on any axis as row copies: the wasm backend copies each row
-// of each piece from JS, which for a channel-axis concat of 1-channel images is one call per pixel.
+// Layout kernels of conv nets. wasm's MaxPoolGrad rescans windows per input pixel, its
+// ResizeNearestNeighborGrad likewise, and its Concat / SplitV copy one row at a time from JS
+// (a channel concat of [128, 28, 28, 1] and [128, 28, 28, 32] is 200k tiny copies).
 
-function concatKernel(addon: NativeAddon): MaybeKernel {
+function maxPoolGradKernel(addon: NativeAddon): MaybeKernel {
   return ({ inputs, backend, attrs = {} }) => {
-    const pieces = (Array.isArray(inputs) ? inputs : Object.values(inputs)) as tf.TensorInfo[];
-    if (pieces.length < 2 || typeof addon.concatRows !== 'function' || !pieces.every((t) => t && t.dtype === 'float32' && size(t.shape) > 0)) return null;
-    const axis = tf.util.parseAxisParam(attrs.axis as number, pieces[0].shape)[0];
-    let outShape: number[];
+    const { dy, input } = inputs;
+    if (!dy || !input || !f32(dy, input) || input.shape.length !== 4) return null;
+    let info: tf.backend_util.Conv2DInfo;
     try {
-      outShape = tf.backend_util.computeOutShape(pieces.map((t) => t.shape), axis);
+      info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number],
+        attrs.filterSize as [number, number] | number, attrs.strides as [number, number] | number, 1,
+        attrs.pad as PadAttr, attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined);
     } catch {
       return null;
     }
-    const rows = size(pieces[0].shape.slice(0, axis));
+    if (!sameShape(dy.shape, info.outShape) || size(input.shape) === 0) return null;
+    const dx = backend.makeOutput(input.shape, 'float32');
+    addon.maxPoolGrad(heap(backend), heapOffset(backend, input), heapOffset(backend, dy), heapOffset(backend, dx),
+      info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
+      info.effectiveFilterHeight, info.effectiveFilterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left);
+    return dx;
+  };
+}
+
+/** Upsampling factor when `big` is `small` times a power of two (exact in the forward's float ratio), else 0. */
+function powerOfTwoFactor(big: number, small: number): number {
+  if (small <= 0 || big % small !== 0) return 0;
+  const f = big / small;
+  return (f & (f - 1)) === 0 ? f : 0;
+}
+
+function resizeNearestGradKernel(addon: NativeAddon): MaybeKernel {
+  return ({ inputs, backend, attrs = {} }) => {
+    const { images, dy } = inputs;
+    if (!images || !dy || !f32(images, dy) || images.shape.length !== 4 || dy.shape.length !== 4) return null;
+    if (attrs.alignCorners || attrs.halfPixelCenters) return null;
+    const [n, h, w, c] = images.shape;
+    if (dy.shape[0] !== n || dy.shape[3] !== c || size(images.shape) === 0) return null;
+    const fy = powerOfTwoFactor(dy.shape[1], h), fx = powerOfTwoFactor(dy.shape[2], w);
+    if (!fy || !fx) return null;
+    const dx = backend.makeOutput(images.shape, 'float32');
+    addon.resizeNearestGrad(heap(backend), heapOffset(backend, dy), heapOffset(backend, dx), n, h, w, c, fy, fx);
+    return dx;
+  };
+}
+
+function concatKernel(addon: NativeAddon): MaybeKernel {
+  return ({ inputs, backend, attrs = {} }) => {
+    const all = Object.values(inputs) as tf.TensorInfo[];
+    const parts = all.filter((t) => size(t.shape) > 0);
+    if (parts.length < 2 || !all.every((t) => t.dtype === 'float32')) return null;
+    const axis = tf.util.parseAxisParam(attrs.axis as number, parts[0].shape)[0];
+    if (axis === 0) return null; // one contiguous copy per input: the stock kernel is already fine
+    let outShape: number[];
+    try {
+      tf.backend_util.assertParamsConsistent(all.map((t) => t.shape), axis);
+      outShape = tf.backend_util.computeOutShape(all.map((t) => t.shape), axis);
+    } catch {
+      return null;
+    }
+    const rows = size(outShape.slice(0, axis)), total = size(outShape.slice(axis));
     const out = backend.makeOutput(outShape, 'float32');
-    addon.concatRows(heap(backend), rows, false, heapOffset(backend, out), pieces.map((t) => heapOffset(backend, t)),
-      pieces.map((t) => size(t.shape.slice(axis))));
+    const h = heap(backend), outOff = heapOffset(backend, out);
+    let col = 0;
+    for (const t of parts) {
+      const cols = size(t.shape.slice(axis));
+      addon.copyBlock(h, heapOffset(backend, t), cols, outOff + 4 * col, total, rows, cols);
+      col += cols;
+    }
     return out;
   };
 }
 
-function splitKernel(addon: NativeAddon): MaybeKernel {
+function splitVKernel(addon: NativeAddon): MaybeKernel {
   return ({ inputs, backend, attrs = {} }) => {
     const { x } = inputs;
-    if (!x || x.dtype !== 'float32' || size(x.shape) === 0 || typeof addon.concatRows !== 'function') return null;
+    if (!x || x.dtype !== 'float32' || size(x.shape) === 0) return null;
     const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
-    const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, attrs.numOrSizeSplits as number | number[], axis);
-    if (sizes.length < 2 || sizes.some((s) => s <= 0)) return null;
-    const rows = size(x.shape.slice(0, axis)), inner = size(x.shape.slice(axis + 1));
+    if (axis === 0) return null;
+    let sizes: number[];
+    try {
+      sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs.numOrSizeSplits as number[] | number, axis);
+    } catch {
+      return null;
+    }
+    const rows = size(x.shape.slice(0, axis)), total = size(x.shape.slice(axis)), inner = size(x.shape.slice(axis + 1));
     const outs = sizes.map((s) => backend.makeOutput(x.shape.map((d, i) => (i === axis ? s : d)), 'float32'));
-    addon.concatRows(heap(backend), rows, true, heapOffset(backend, x), outs.map((t) => heapOffset(backend, t)), sizes.map((s) => s * inner));
+    const h = heap(backend), xOff = heapOffset(backend, x); // after every makeOutput
+    let col = 0;
+    outs.forEach((out, i) => {
+      const cols = sizes[i] * inner;
+      if (cols > 0) addon.copyBlock(h, xOff + 4 * col, total, heapOffset(backend, out), cols, rows, cols);
+      col += cols;
+    });
     return outs;
   };
 }
@@ -338,8 +401,10 @@ function kernelFor(addon: NativeAddon, name: NativeKernelName): MaybeKernel {
     case 'Conv2DBackpropInput': return backpropInputKernel(addon);
     case 'Conv2DBackpropFilter': return backpropFilterKernel(addon);
     case 'Sum': return sumKernel(addon);
+    case 'MaxPoolGrad': return maxPoolGradKernel(addon);
+    case 'ResizeNearestNeighborGrad': return resizeNearestGradKernel(addon);
     case 'Concat': return concatKernel(addon);
-    case 'SplitV': return splitKernel(addon);
+    case 'SplitV': return splitVKernel(addon);
   }
 }
 

@@ -9,6 +9,7 @@ import { makeBatchMatMul, makeFusedMatMul } from './matmul-fast-path';
 import { makeConv2DBackpropFilter } from './conv2d-backprop-filter';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input';
 import { makeIdentity } from './identity-zero-copy';
+import { makeMaxPoolGrad } from './max-pool-grad';
 
 export interface WasmKernelOptions {
   /** Skip every fix (for comparison runs and the fallback test). */
@@ -47,6 +48,11 @@ const FIXES: Fix[] = [
     id: 'identity-zero-copy',
     note: 'Identity: zero-copy (shares the buffer, one more reference)',
     kernels: (stock) => ({ Identity: makeIdentity(stock('Identity')!) }),
+  },
+  {
+    id: 'max-pool-grad',
+    note: 'MaxPoolGrad: gradient to the first maximum of each window (the stock kernel misroutes some)',
+    kernels: (stock) => ({ MaxPoolGrad: makeMaxPoolGrad(stock('MaxPoolGrad')) }),
   },
 ];
 
