@@ -183,7 +183,7 @@ test('few-channel convolutions (direct kernel): forward and both gradients again
   assert.equal(counts('Conv2DBackpropFilter').native, nativeActive ? cases.length : 0);
 });
 
-test('Concat and SplitV (row copies) on every axis, with their gradients', async () => {
+test('Concat and SplitV on every axis, with their gradients (native on the inner axes)', async () => {
   resetNativeKernelCounts();
   const parts = [[2, 3, 4, 1], [2, 3, 4, 2], [2, 3, 4, 1]];
   for (let axis = 0; axis < 4; axis++) {
@@ -196,7 +196,8 @@ test('Concat and SplitV (row copies) on every axis, with their gradients', async
       ...tf.split(w, [1, shapes[1][axis], 1].map((v, i) => (i === 1 ? outShape[axis] - 2 : v)), axis)], 0);
   }
   if (nativeActive) {
-    assert.ok(counts('Concat').native >= 4, 'the native concat ran');
-    assert.ok(counts('SplitV').native >= 8, 'the native split ran');
+    // Axis 0 is one contiguous copy per piece: the stock kernel keeps it.
+    assert.ok(counts('Concat').native >= 3, 'the native concat ran on axes 1-3');
+    assert.ok(counts('SplitV').native >= 6, 'the native split ran on axes 1-3');
   }
 });
