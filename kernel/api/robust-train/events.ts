@@ -1,23 +1,16 @@
-/** What a robust training run reports while it runs (the CLI's progress bar, a notebook's live chart). */
-import type { Callback } from '../callbacks';
+/**
+ * What a robust training run reports (the CLI's progress bar, a notebook's live chart): the shared
+ * training events (../train/events.ts) with the robust trainer's figures.
+ */
+import type { StepProgress, TrainCallbacks } from '../train/events';
 
-export interface RobustProgress {
-  /** 0-based epoch and step within it; `globalStep` counts every optimiser step ever taken. */
-  epoch: number;
-  epochs: number;
-  step: number;
-  stepsPerEpoch: number;
-  globalStep: number;
-  /** The step's training loss (per-example mean of the method's objective). */
-  loss: number;
+/** A robust training step: `loss` is the method's objective per example. */
+export interface RobustProgress extends StepProgress {
   /** Accuracy on the inputs trained on (clean, augmented or adversarial, by method). */
   accuracy: number;
   /** cvae_attack: mean CE on the clean and on the adversarial inputs. */
   cleanLoss?: number;
   adversarialLoss?: number;
-  lr: number;
-  stepsPerSecond: number;
-  elapsed: number;
 }
 
 export interface RobustEpochSummary {
@@ -29,8 +22,5 @@ export interface RobustEpochSummary {
 }
 
 /** `RobustTrainer.run({ callbacks })`: after every step, every epoch, and once when `run` returns or throws. */
-export interface RobustTrainCallbacks {
-  onBatchEnd?: Callback<RobustProgress>;
-  onEpochEnd?: Callback<RobustEpochSummary>;
-  onTrainEnd?: Callback<{ epoch: number; globalStep: number }>;
-}
+export type RobustTrainCallbacks = TrainCallbacks<RobustProgress, RobustEpochSummary>;
+

@@ -1,5 +1,5 @@
 /**
- * Training classifiers against a learned perturbation set (paper.md §5): `RobustTrainer` with
+ * Training classifiers against a learned perturbation set (the paper's Section 5): `RobustTrainer` with
  * the reference's five methods (`attack.type`): none, sample_aug, cvae_aug, cvae_attack
  * (per-example max of clean and latent-PGD loss), cvae_gaussian (for latent smoothing); configs
  * in the reference's `configs_robust` schema (`config.loadRobustConfig`).
@@ -7,5 +7,4 @@
 export { RobustTrainer, type RobustTrainerOptions, type RobustRunOptions, type RobustTrainResult } from './trainer';
 export type { RobustProgress, RobustEpochSummary, RobustTrainCallbacks } from './events';
 export { robustTrainingData, type RobustData, type RobustDataOptions } from './data';
-export { trainingLatentPgd, type LatentPgdOptions } from './latent-pgd';
 export { robustGradients, trainingInputs, priorSample, crossEntropy, cleanAccuracy, type RobustBatch, type RobustStep } from './step';

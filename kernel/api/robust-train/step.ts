@@ -1,11 +1,11 @@
 /**
- * One robust training step per `attack.type` (paper.md §5; the reference's robust_train.py):
+ * One robust training step per `attack.type` (the paper's Section 5; the reference's robust_train.py):
  *  - none:          CE on the clean batch;
  *  - sample_aug:    CE on one real perturbation x̃ per example (clean images are not in the loss);
  *  - cvae_aug:      CE on one prior sample g(x, μ_p + σ_p ⊙ n), drawn with no gradient;
  *  - cvae_gaussian: CE on g(x, μ_p + σ_p ⊙ σ·n) (training for latent randomized smoothing);
  *  - cvae_attack:   the per-example max(CE(clean), CE(adversarial)) averaged over the batch, the
- *                   adversarial input from the latent PGD (7 steps, α = ε/5).
+ *                   adversarial input from latent PGD (`robustness`'s, training preset: 7 steps, α = ε/5).
  * The CVAE is frozen and in eval mode; the classifier runs in training mode throughout (the
  * attack included, as the reference's loop calls the attack after `model.train()`).
  */
@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Classifier } from '../classifiers/types';
 import type { RobustConfig } from '../config/robust';
 import type { CVAE } from '../models/types';
-import { trainingLatentPgd } from './latent-pgd';
+import { latentPgd } from '../robustness/latent-attack';
 
 export interface RobustBatch {
   x: tf.Tensor4D;
@@ -59,8 +59,11 @@ export async function trainingInputs(config: RobustConfig, classifier: Classifie
       return priorSample(cvae!, b.x, 1, seed);
     case 'cvae_gaussian':
       return priorSample(cvae!, b.x, a.sigma!, seed);
-    case 'cvae_attack':
-      return trainingLatentPgd(cvae!, (x) => classifier.logits(x, true), b.x, b.y, { epsilon: a.epsilon!, alpha: a.alpha!, steps: a.steps, seed });
+    case 'cvae_attack': {
+      const r = await latentPgd(cvae!, (x) => classifier.logits(x, true), b.x, b.y, { preset: 'training', epsilon: a.epsilon!, alpha: a.alpha!, steps: a.steps, seed });
+      r.u.dispose();
+      return r.adversarial;
+    }
   }
 }
 

@@ -94,22 +94,8 @@ function correctness(logits: tf.Tensor2D, y: tf.Tensor1D, where: string): tf.Ten
   return tf.tidy(() => tf.equal(tf.argMax(logits, 1), y) as tf.Tensor1D);
 }
 
-/**
- * Latent PGD: u starts at a random point of the ball; each step takes the gradient of
- * the mean cross-entropy with respect to u, normalises it per example, and moves the examples the
- * classifier still gets right by α along it (ascent), projecting back onto ‖u‖₂ ≤ ε with the set's
- * projection. The CVAE runs in eval mode and is not changed.
- */
-export async function latentAttack(
-  setOrModel: SetOrModel,
-  classifier: ClassifierFn,
-  x: tf.Tensor4D,
-  labels: tf.Tensor1D | ArrayLike<number>,
-  options: LatentAttackOptions = {},
-): Promise<LatentAttackResult> {
-  const where = 'latentAttack';
-  checkImages(x, where);
-  if (typeof classifier !== 'function') throw new ArgumentError(`${where}: classifier must be a function from images to logits`);
+/** The attack's settings, resolved and checked (ε, α, steps from the preset unless given). */
+function attackSettings(setOrModel: SetOrModel, options: LatentAttackOptions, where: string): { eps: number; alpha: number; steps: number } {
   const eps = options.epsilon ?? (setOrModel instanceof PerturbationSet ? setOrModel.radius : NaN);
   if (options.epsilon === undefined && !(setOrModel instanceof PerturbationSet)) throw new ArgumentError(`${where}: epsilon is required when attacking a bare CVAE`);
   checkRadius(eps, 'epsilon', where);
@@ -118,6 +104,39 @@ export async function latentAttack(
   if (!Number.isInteger(steps) || steps < 0) throw new ArgumentError(`${where}: steps must be an integer >= 0, got ${steps}`);
   const alpha = options.alpha ?? eps * preset.alphaPerEpsilon;
   checkRadius(alpha, 'alpha', where);
+  return { eps, alpha, steps };
+}
+
+/** The attacked codes and images, before any final classification (the caller disposes both). */
+export interface LatentPgdResult {
+  adversarial: tf.Tensor4D;
+  u: tf.Tensor2D;
+  stepsTaken: number;
+  epsilon: number;
+  alpha: number;
+}
+
+/**
+ * Latent PGD, the one implementation behind `latentAttack` (evaluation) and `cvae_attack`
+ * training: u starts at a random point of the ball; each step takes the gradient of the mean
+ * cross-entropy with respect to u, normalises it per example, and moves the examples the
+ * classifier still gets right by α along it (ascent), projecting back onto ‖u‖₂ ≤ ε with the
+ * set's projection; it stops once no example is right. The CVAE runs in eval mode and is not
+ * changed. Unlike `latentAttack` it does not classify the final images: robust training calls it
+ * with the classifier in training mode, where one more pass would cost a forward pass per step
+ * and move batch-norm running statistics.
+ */
+export async function latentPgd(
+  setOrModel: SetOrModel,
+  classifier: ClassifierFn,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D | ArrayLike<number>,
+  options: LatentAttackOptions = {},
+  where = 'latentPgd',
+): Promise<LatentPgdResult> {
+  checkImages(x, where);
+  if (typeof classifier !== 'function') throw new ArgumentError(`${where}: classifier must be a function from images to logits`);
+  const { eps, alpha, steps } = attackSettings(setOrModel, options, where);
   const set = asSet(setOrModel, eps, where);
   const y = labelTensor(labels, x.shape[0], where);
   const prior = set.prior(x);
@@ -162,16 +181,40 @@ export async function latentAttack(
       tf.dispose([previous, grad, correct]);
       stepsTaken++;
     }
-    const adversarial = decode(u);
-    const [correctFinal, norms] = tf.tidy(() => [correctness(classifier(adversarial), y, where), tf.norm(u, 2, 1)]);
-    const [c, n] = await Promise.all([correctFinal.data(), norms.data()]);
-    tf.dispose([correctFinal, norms]);
-    return { adversarial, u, correct: Array.from(c, (v) => v !== 0), norms: Array.from(n), stepsTaken, epsilon: eps, alpha };
+    return { adversarial: decode(u), u, stepsTaken, epsilon: eps, alpha };
   } catch (e) {
     u.dispose();
     throw e;
   } finally {
     tf.dispose([y, prior.mu, prior.sigma]);
+  }
+}
+
+/**
+ * Latent PGD (`latentPgd`) against a classifier in its evaluation mode, with the attacked images
+ * classified: who is still right, and how far each code went. Presets: `evaluation` (default,
+ * 50 steps of ε/20) and `training` (7 steps of ε/5).
+ */
+export async function latentAttack(
+  setOrModel: SetOrModel,
+  classifier: ClassifierFn,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D | ArrayLike<number>,
+  options: LatentAttackOptions = {},
+): Promise<LatentAttackResult> {
+  const where = 'latentAttack';
+  const r = await latentPgd(setOrModel, classifier, x, labels, options, where);
+  const y = labelTensor(labels, x.shape[0], where);
+  try {
+    const [correctFinal, norms] = tf.tidy(() => [correctness(classifier(r.adversarial), y, where), tf.norm(r.u, 2, 1)]);
+    const [c, n] = await Promise.all([correctFinal.data(), norms.data()]);
+    tf.dispose([correctFinal, norms]);
+    return { ...r, correct: Array.from(c, (v) => v !== 0), norms: Array.from(n) };
+  } catch (e) {
+    tf.dispose([r.adversarial, r.u]);
+    throw e;
+  } finally {
+    y.dispose();
   }
 }
 

@@ -10,26 +10,31 @@ import type { AtomicWriteHooks } from '../runs/atomic-dir';
 import type { TrainingData } from '../pairs/config-pairs';
 import type { EpochSummary, TrainCallbacks } from './events';
 
-export interface TrainerOptions extends ConfigOverrides {
+/** How every trainer is created: backend, data and run folder (`Data`: the trainer's kind of data). */
+export interface TrainerRunOptions<Data> {
   /** Compute backend (default `PERTSET_BACKEND` or auto). */
   backend?: BackendName;
-  /** Pairs to train on instead of the config's dataset (notebooks, tests). */
-  data?: TrainingData;
+  /** Data to train on instead of the config's dataset (notebooks, tests). */
+  data?: Data;
   /** Resume from the run directory's "latest" checkpoint when there is one (default true). */
   resume?: boolean;
   /** Write checkpoints and run.json (default true). With false nothing touches the disk. */
   persist?: boolean;
   /** Write "latest" every N optimiser steps too (default: the config's `training.checkpoint_steps`). */
   checkpointSteps?: number;
-  /** Loss growth factor that counts as divergence (default 1000). */
-  divergenceFactor?: number;
-  /** Adam implementation: the backend's fused one (default) or `tf.train.adam`. */
-  optimizer?: 'fused' | 'tfjs';
   /** Test-only fault injection into checkpoint writes. */
   checkpointHooks?: AtomicWriteHooks;
 }
 
-export interface RunOptions {
+export interface TrainerOptions extends ConfigOverrides, TrainerRunOptions<TrainingData> {
+  /** Loss growth factor that counts as divergence (default 1000). */
+  divergenceFactor?: number;
+  /** Adam implementation: the backend's fused one (default) or `tf.train.adam`. */
+  optimizer?: 'fused' | 'tfjs';
+}
+
+/** What `run` takes, for every trainer (the callbacks carry the trainer's events). */
+export interface RunOptions<Callbacks = TrainCallbacks> {
   /** Run at most this many more epochs (default: to the end of the schedule). */
   epochs?: number;
   /** Run at most this many more optimiser steps. */
@@ -37,16 +42,17 @@ export interface RunOptions {
   /** Aborting stops like an interrupt (checkpoint saved, `InterruptedError`). */
   signal?: AbortSignal;
   /** Progress hooks: `onBatchEnd` after every step, `onEpochEnd` after every epoch. */
-  callbacks?: TrainCallbacks;
+  callbacks?: Callbacks;
 }
 
-export interface TrainResult {
+/** What `run` resolves to, for every trainer (`history`: the trainer's epoch summaries). */
+export interface TrainResult<Summary = EpochSummary> {
   /** `finished`: the schedule is complete; `paused`: stopped by `epochs`/`steps`. */
   status: 'finished' | 'paused';
   epoch: number;
   step: number;
   globalStep: number;
-  history: EpochSummary[];
+  history: Summary[];
   runDir: string | null;
 }
 
@@ -55,6 +61,21 @@ export interface LossMeans {
   loss: number;
   kl: number;
   recon: number;
+}
+
+/**
+ * The effective config of any trainer: a shipped name or file loaded (`load`) with the overrides,
+ * or a loaded config rebuilt from its JSON (`fromJson`) with them applied (kept as it is when there are none).
+ */
+export function resolveConfig<Config extends { json: unknown; source: string; runDir: string }, Overrides extends { outDir?: string }>(
+  config: string | Config,
+  overrides: Overrides,
+  load: (name: string, overrides: Overrides) => Config,
+  fromJson: (json: Config['json'], source: string, overrides: Overrides) => Config,
+): Config {
+  if (typeof config === 'string') return load(config, overrides);
+  const anyOverride = Object.values(overrides).some((v) => v !== undefined);
+  return anyOverride ? fromJson(config.json, config.source, { ...overrides, outDir: overrides.outDir ?? config.runDir }) : config;
 }
 
 /** The effective config: a shipped name or file loaded with the overrides, or a loaded config with them applied. */
@@ -68,7 +89,5 @@ export function resolveTrainerConfig(config: string | PertsetConfig, options: Co
     dataDir: options.dataDir,
     outDir: options.outDir,
   };
-  if (typeof config === 'string') return loadConfig(config, overrides);
-  const anyOverride = Object.values(overrides).some((v) => v !== undefined);
-  return anyOverride ? fromReferenceConfig(config.json, config.source, { ...overrides, outDir: overrides.outDir ?? config.runDir }) : config;
+  return resolveConfig(config, overrides, loadConfig, fromReferenceConfig);
 }

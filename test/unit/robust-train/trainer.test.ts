@@ -1,7 +1,8 @@
 /**
  * The robust trainer on the embedded data with tiny CVAE runs: every method lowers its own
- * objective on a fixed batch; the training latent PGD raises the loss over its random start and
- * over the clean input; a run interrupted and resumed ends exactly where an uninterrupted one
+ * objective on a fixed batch; latent PGD with the training preset raises the loss over its random
+ * start and over the clean input, and the cvae_attack step trains on its images with codes inside
+ * the ε-ball; a run interrupted and resumed ends exactly where an uninterrupted one
  * does; the 42×42 RTS path; a CVAE that does not fit the config is refused with a named error.
  */
 import { test } from 'node:test';
@@ -10,7 +11,9 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../kernel/api/backend';
 import { ConfigError, InterruptedError } from '../../../kernel/api/errors';
-import { RobustTrainer, crossEntropy, robustGradients, trainingLatentPgd, type RobustBatch } from '../../../kernel/api/robust-train';
+import { RobustTrainer, crossEntropy, robustGradients, trainingInputs, type RobustBatch } from '../../../kernel/api/robust-train';
+import { LATENT_ATTACK_PRESETS, latentAttack } from '../../../kernel/api/robustness';
+import { latentPgd } from '../../../kernel/api/robustness/latent-attack';
 import { loadModel, readRunRecord } from '../../../kernel/api/runs';
 import { tmpDir } from '../train/fixtures';
 import { cvaeRun, robustConfig } from './fixtures';
@@ -50,7 +53,7 @@ test('every method lowers its own objective on a fixed batch within 8 steps, lea
   }
 });
 
-test('training latent PGD: adversarial CE above the clean CE and above its own random start', async () => {
+test('latent PGD, training preset: adversarial CE above the clean CE and above its own random start', async () => {
   await initBackend();
   const cvaeDir = await cvaeRun('mnist_fc_linf', 256);
   const t = await RobustTrainer.create(robustConfig('mnist_linf_conv_none', { epochs: 3 }), { persist: false });
@@ -59,8 +62,12 @@ test('training latent PGD: adversarial CE above the clean CE and above its own r
   const b = firstBatch(t);
   const logits = (x: tf.Tensor4D) => t.classifier.logits(x);
   const meanCe = (x: tf.Tensor4D) => tf.tidy(() => tf.mean(crossEntropy(logits(x), b.y)).dataSync()[0]);
-  const start = await trainingLatentPgd(cvae, logits, b.x, b.y, { epsilon: 28, steps: 0, seed: 5 });
-  const adv = await trainingLatentPgd(cvae, logits, b.x, b.y, { epsilon: 28, seed: 5 });
+  const atStartResult = await latentAttack(cvae, logits, b.x, b.y, { preset: 'training', epsilon: 28, steps: 0, seed: 5 });
+  const attackedResult = await latentAttack(cvae, logits, b.x, b.y, { preset: 'training', epsilon: 28, seed: 5 });
+  assert.equal(attackedResult.alpha, 28 * LATENT_ATTACK_PRESETS.training.alphaPerEpsilon, 'training preset: α = ε/5');
+  assert.ok(attackedResult.stepsTaken >= 1 && attackedResult.stepsTaken <= LATENT_ATTACK_PRESETS.training.steps);
+  const [start, adv] = [atStartResult.adversarial, attackedResult.adversarial];
+  tf.dispose([atStartResult.u, attackedResult.u]);
   const [clean, atStart, attacked] = [meanCe(b.x), meanCe(start), meanCe(adv)];
   assert.ok(attacked > clean, `adversarial CE ${attacked} > clean ${clean}`);
   assert.ok(attacked > atStart, `adversarial CE ${attacked} > random start ${atStart}`);
@@ -69,6 +76,29 @@ test('training latent PGD: adversarial CE above the clean CE and above its own r
   assert.ok(range[0] >= 0 && range[1] <= 1, 'decoded images are in [0, 1]');
   tf.dispose([start, adv, b.x, b.xPerturbed, b.y]);
   cvae.dispose();
+  t.dispose();
+});
+
+test('the cvae_attack step trains on latent PGD images (training preset, classifier in training mode) whose codes stay in the ε-ball', async () => {
+  await initBackend();
+  const cvae = await cvaeRun('mnist_fc_linf', 256);
+  const t = await RobustTrainer.create(robustConfig('mnist_linf_conv_cvae_attack', { cvae }), { persist: false });
+  const a = t.config.attack;
+  assert.deepEqual([a.alpha, a.steps], [a.epsilon! / 5, LATENT_ATTACK_PRESETS.training.steps], 'the shipped config uses the training preset');
+  await t.run({ steps: 2 });
+  const b = firstBatch(t);
+  const tensors = tf.memory().numTensors;
+  const trainedOn = await trainingInputs(t.config, t.classifier, t.cvae, b, 11);
+  const r = await latentPgd(t.cvae!, (x) => t.classifier.logits(x, true), b.x, b.y, { preset: 'training', epsilon: a.epsilon!, alpha: a.alpha!, steps: a.steps, seed: 11 });
+  assert.deepEqual(await trainedOn.data(), await r.adversarial.data(), 'the step trains on exactly the attack images');
+  const norms = tf.norm(r.u, 2, 1);
+  const maxNorm = Math.max(...(await norms.data()));
+  assert.ok(maxNorm <= a.epsilon! * (1 + 1e-5), `max ‖u‖ ${maxNorm} within ε = ${a.epsilon}`);
+  assert.ok(maxNorm > 0.5 * a.epsilon!, `the codes fill the ball, not only its centre (max ‖u‖ ${maxNorm})`);
+  assert.ok(r.stepsTaken <= LATENT_ATTACK_PRESETS.training.steps);
+  tf.dispose([trainedOn, r.u, r.adversarial, norms]);
+  assert.equal(tf.memory().numTensors, tensors, 'no tensor leaked');
+  tf.dispose([b.x, b.xPerturbed, b.y]);
   t.dispose();
 });
 
