@@ -5,7 +5,10 @@
  * banner), so stdout holds exactly one JSON object.
  */
 import { SingleBar, Presets } from 'cli-progress';
+import { InterruptedError } from '../api/errors';
 import { clearInterrupt, requestInterrupt } from '../api/interrupt';
+import type { StepProgress } from '../api/train/events';
+import type { LoopConfig, RunLoop } from '../api/train/run-loop';
 
 export interface Progress {
   /** Sets the position (`value` of `total`) and the named fields shown on the bar or line. */
@@ -124,4 +127,81 @@ export async function interruptible<T>(message: string, fn: () => Promise<T>): P
   } finally {
     release();
   }
+}
+
+/** Any trainer on the shared run loop, and the events it reports. */
+type AnyTrainer = RunLoop<LoopConfig, StepProgress, { epoch: number }, unknown>;
+type ProgressOf<T> = T extends RunLoop<LoopConfig, infer P, { epoch: number }, unknown> ? P : never;
+type SummaryOf<T> = T extends RunLoop<LoopConfig, StepProgress, infer S, unknown> ? S : never;
+
+/** How a training command shows its trainer's run. */
+export interface TrainingView<Trainer extends AnyTrainer, Progress = ProgressOf<Trainer>, Summary = SummaryOf<Trainer>> {
+  /** The lines before training that only this command has (config, data, the CVAE). */
+  header(trainer: Trainer): void;
+  /** Bar format and plain-line form (as `ProgressOptions`), fed with `fields(progress)` after every step. */
+  format: string;
+  line: ProgressOptions['line'];
+  fields(p: Progress): Record<string, string | number>;
+  /** The line printed after every epoch. */
+  epochLine(e: Summary): string;
+  /** What to run next, printed when training ends. */
+  next?(trainer: Trainer): string;
+}
+
+/**
+ * The body of every training command: creates the trainer (`create`; with `--json`, all output
+ * but the final JSON object goes to stderr), prints its header, the backend, the run folder and
+ * whether it resumes, trains with a progress bar and Ctrl-C wired to the cooperative interrupt,
+ * and prints `{status, epochs, globalStep, runDir, history}` with `--json`. Returns the exit code
+ * (130 when interrupted, after the checkpoint is saved).
+ */
+export async function trainingCommand<Trainer extends AnyTrainer>(json: boolean, create: () => Promise<Trainer>, view: TrainingView<Trainer>): Promise<number> {
+  const out = await withStdoutReserved(json, async () => {
+    const trainer = await create();
+    try {
+      view.header(trainer);
+      console.log(`backend: ${trainer.backend?.name ?? 'unknown'}`);
+      console.log(`run:     ${trainer.runDir}`);
+      const stale = trainer.runLock?.tookOver;
+      if (stale) console.log(`note:    took over the run's lock from \`${stale.command}\` (pid ${stale.pid}, started ${stale.startedAt}), which is no longer running`);
+      const summary = () => ({ status: trainer.finished ? 'finished' : 'paused', epochs: trainer.history.length, globalStep: trainer.globalStep, runDir: trainer.runDir, history: trainer.history });
+      const epochs = trainer.config.training.epochs;
+      if (trainer.finished) {
+        console.log(`the run is already complete (${trainer.history.length}/${epochs} epochs, ${trainer.globalStep} steps); use another --out to train again`);
+        return { code: 0, summary: summary() };
+      }
+      if (trainer.globalStep > 0) console.log(`resuming at epoch ${trainer.epoch + 1}, step ${trainer.step}/${trainer.stepsPerEpoch} (global step ${trainer.globalStep})`);
+      const progress = createProgress({ total: epochs * trainer.stepsPerEpoch, stream: json ? 'stderr' : 'stdout', format: view.format, line: view.line });
+      try {
+        await interruptible('stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)', () =>
+          trainer.run({
+            callbacks: {
+              onBatchEnd: (p) => progress.update(p.globalStep, view.fields(p as ProgressOf<Trainer>)),
+              onEpochEnd: (e) => progress.log(view.epochLine(e as SummaryOf<Trainer>)),
+            },
+          }),
+        );
+        progress.stop();
+        console.log(`done: ${trainer.globalStep} steps; checkpoints in ${trainer.latestCheckpoint} (best: ${trainer.bestCheckpoint})`);
+        if (view.next) console.log(`next: ${view.next(trainer)}`);
+        return { code: 0, summary: summary() };
+      } catch (e) {
+        progress.stop();
+        if (e instanceof InterruptedError) {
+          console.error(e.message);
+          return { code: 130, summary: null };
+        }
+        throw e;
+      }
+    } finally {
+      trainer.dispose();
+    }
+  });
+  if (json && out.summary) process.stdout.write(`${JSON.stringify(out.summary)}\n`);
+  return out.code;
+}
+
+/** A number for a progress line: 4 significant digits (`digits` to change), or NaN/Infinity as is. */
+export function fmt(v: number, digits = 4): string {
+  return Number.isFinite(v) ? v.toPrecision(digits) : String(v);
 }

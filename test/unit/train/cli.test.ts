@@ -68,6 +68,13 @@ test('train → radius --json → eval --json on the embedded subset', () => {
   const again = cli('train', '--config', 'mnist_fc_linf', '--out', out, '--epochs', '1', '--limit', '256', '--seed', '2');
   assert.equal(again.code, 0);
   assert.match(again.stdout, /already complete/);
+  // --json, as robust-train: one object on stdout, everything else on stderr.
+  const asJson = cli('train', '--config', 'mnist_fc_linf', '--out', out, '--epochs', '1', '--limit', '256', '--seed', '2', '--json');
+  assert.equal(asJson.code, 0, asJson.stderr);
+  const summary = JSON.parse(asJson.stdout);
+  assert.deepEqual([summary.status, summary.epochs, summary.globalStep, summary.runDir], ['finished', 1, record.globalStep, out]);
+  assert.ok(Number.isFinite(summary.history[0].validation.loss));
+  assert.match(asJson.stderr, /already complete/);
 
   const r = cli('radius', '--run', out, '--json', '--limit', '64', '--passes', '2');
   assert.equal(r.code, 0, r.stderr);
