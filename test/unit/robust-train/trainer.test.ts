@@ -26,7 +26,7 @@ async function objective(t: RobustTrainer, b: RobustBatch): Promise<number> {
   return s.loss;
 }
 
-const METHODS = ['none', 'sample_aug', 'cvae_aug', 'cvae_attack', 'cvae_smoothing_232'];
+const METHODS = ['none', 'sample_aug', 'cvae_aug', 'cvae_attack', 'cvae_smoothing_746'];
 
 test('every method lowers its own objective on a fixed batch within 8 steps, leaking no tensors', async () => {
   await initBackend();
