@@ -109,9 +109,9 @@ test('bad input is refused by name', async (t) => {
     [['robust-eval', '--run', path.join(tmp, 'missing')], /the run folder .*missing does not exist/],
     [['robust-eval'], /--run DIR is required/],
     [['robust-eval', '--run', tmp, '--attack', 'fgsm'], /--attack must be one of pgd, none, got "fgsm"/],
-    [['robust-eval', '--run', tmp, '--radius', '-1'], /--radius must be a number > 0/],
+    [['robust-eval', '--run', tmp, '--radius', '0'], /--radius must be a number > 0, got "0"/],
     [['certify', '--run', tmp, '--sigma', '0'], /--sigma must be a number > 0, got "0"/],
-    [['certify', '--run', tmp, '--sigma', '-2'], /--sigma must be a number > 0/],
+    [['certify', '--run', tmp, '--sigma=-2'], /--sigma must be a number > 0/],
     [['certify', '--run', tmp], /--sigma S is required/],
     [['certify', '--run', path.join(tmp, 'missing'), '--sigma', '1'], /the run folder .*missing does not exist/],
     [['certify', '--run', tmp, '--sigma', '1'], /is not a robust training run/],
@@ -135,7 +135,7 @@ test('bad input is refused by name', async (t) => {
 test('reproduce robust: every method trained, evaluated and certified; a rerun skips every stage with the same figures', async (t) => {
   if (!need(t, DEPENDENCIES.sharedMnist)) return;
   const r = await tinyRuns();
-  const budget: RobustTableBudget = { name: 'test', epochs: 1, limit: 256, validationLimit: 64, evalImages: 16, certifyImages: 2, certifyN: 100, certifyN0: 10, alpha: 0.001 };
+  const budget: RobustTableBudget = { name: 'test', epochs: 1, limit: 256, validationLimit: 64, evalImages: 8, certifyImages: 2, certifyN: 100, certifyN0: 10, alpha: 0.001 };
   const outDir = path.join(tmp, 'table');
   const run = async () => {
     const events: RobustTableProgress[] = [];
@@ -147,7 +147,7 @@ test('reproduce robust: every method trained, evaluated and certified; a rerun s
   assert.deepEqual(rows.map((x) => x.method), ['none', 'sample_aug', 'cvae_aug', 'cvae_attack', 'cvae_gaussian', 'cvae_gaussian', 'cvae_gaussian']);
   assert.deepEqual(rows.slice(4).map((x) => x.sigma), [7.46, 7.63, 8.48]);
   for (const row of rows) {
-    assert.equal(row.n, 16);
+    assert.equal(row.n, 8);
     assert.equal(row.pgd.length, 3);
     assert.ok([row.clean, row.perturbed, ...row.pgd].every((v) => v >= 0 && v <= 1));
     assert.equal(row.trainImages, 256);
