@@ -20,6 +20,7 @@ export * as config from './config';
 export * as interop from './interop';
 export * as reproduce from './reproduce';
 export * as robustness from './robustness';
+export * as robustEval from './robust-eval';
 export * from './errors';
 export { createRng } from './random';
 export type { Rng } from './random';

@@ -16,6 +16,8 @@ export interface Command {
 const COMMANDS: Record<string, string> = {
   train: './commands/train',
   'robust-train': './commands/robust-train',
+  'robust-eval': './commands/robust-eval',
+  certify: './commands/certify',
   radius: './commands/radius',
   eval: './commands/eval',
   data: './commands/data',

@@ -2,6 +2,8 @@
  * `pertset reproduce mnist [--budget quick|compressed|full] [--out DIR] [--only NAMES] [--data DIR]
  * [--backend B] [--json]`: the paper's MNIST quality table from real MNIST in one command
  * (train, calibrate ε, evaluate the five MNIST configs), resuming from the run folders already written.
+ * `pertset reproduce robust --set linf|rts [--budget quick|compressed] [--cvae RUN_DIR] ...`: the
+ * Table-1-style robustness result for one learned set (robust-table.ts).
  */
 import { initBackend } from '../../api/backend';
 import { ConfigError, InterruptedError } from '../../api/errors';
@@ -17,12 +19,26 @@ import {
   type MnistTableBudget,
   type MnistTableConfig,
 } from '../../api/reproduce/mnist-table';
-import { parse } from '../args';
+import {
+  formatRobustTable,
+  reproduceRobustTable,
+  robustTableBudget,
+  ROBUST_TABLE_BUDGETS,
+  ROBUST_TABLE_FILE,
+  ROBUST_TABLE_MARKDOWN,
+  ROBUST_TABLE_SETS,
+  type RobustTableBudgetName,
+  type RobustTableSet,
+} from '../../api/reproduce/robust-table';
+import { maxCertifiableRadius } from '../../api/robustness/smoothing';
+import { parse, type Parsed } from '../args';
 import type { Command } from '../main';
 import { createProgress, interruptible, withStdoutReserved, type Progress } from '../progress';
 import { backendOption } from '../run-options';
 
 const USAGE = `usage: pertset reproduce mnist [--budget quick|compressed|full] [--out DIR] [--only NAMES]
+                         [--data DIR] [--backend B] [--json]
+       pertset reproduce robust --set linf|rts [--budget quick|compressed] [--cvae RUN_DIR] [--out DIR]
                          [--data DIR] [--backend B] [--json]
 
 The paper's MNIST quality table: train the five MNIST configs (${MNIST_TABLE_CONFIGS.join(', ')})
@@ -36,10 +52,28 @@ DIR/${MNIST_TABLE_FILE}. Run again after an interruption: it resumes from the ru
   --out DIR     where the run folders go (default experiments/reproduce-mnist-<budget>)
   --only NAMES  comma-separated subset of the configs
   --data DIR    the folder holding mnist/ (default: the data search path; PERTSET_DATA)
-  --json        print the table as one JSON object`;
+  --json        print the table as one JSON object
 
+reproduce robust: a Table-1-style result for one learned set. Trains MNISTConv classifiers with
+the shipped configs mnist_<set>_conv_{none,sample_aug,cvae_aug,cvae_attack} and the three
+cvae_smoothing σ, evaluates each (clean, real perturbations, latent PGD at the set's 50th / 75th
+percentile and max latent norm), certifies the three smoothing runs, and writes
+DIR/${ROBUST_TABLE_MARKDOWN} and DIR/${ROBUST_TABLE_FILE}. Rerun to resume; finished stages are skipped.
+  --set S       linf (the mnist_fc_linf set) or rts (mnist_stn_rts)
+  --budget B    compressed (default): ${describeRobustBudget('compressed')}
+                quick: ${describeRobustBudget('quick')} (tries the pipeline; not a result)
+  --cvae DIR    the set's CVAE run folder (default experiments/reproduce-mnist-compressed/mnist_fc_linf
+                or .../mnist_stn_rts, as \`pertset reproduce mnist\` writes them)
+  --out DIR     where the run folders go (default experiments/reproduce-robust-<set>-<budget>)
+The smoothing σ relate to radii as the paper chose them: σ = r / Φ⁻¹(α^(1/n)) with n = 10,000 and
+α = 0.001 (Φ⁻¹ = ${maxCertifiableRadius(1, 10000, 0.001).toFixed(4)}), so the largest radius certification can reach is the set's radius r.`;
+
+function describeRobustBudget(name: RobustTableBudgetName): string {
+  const b = robustTableBudget(name);
+  return `${b.epochs} epoch${b.epochs === 1 ? '' : 's'} × ${b.limit ?? 'all 59,000'} images per method, ${b.evalImages} test images, ${b.certifyImages} certified with n = ${b.certifyN}`;
+}
 export const command: Command = {
-  summary: "the paper's MNIST quality table: train, calibrate and evaluate the five MNIST configs",
+  summary: "the paper's tables in one command: MNIST set quality (mnist), robust training and certification (robust)",
   usage: USAGE,
   async run(argv) {
     const { values, positionals } = parse('reproduce', argv, {
@@ -49,10 +83,14 @@ export const command: Command = {
       data: { type: 'string' },
       backend: { type: 'string' },
       json: { type: 'boolean' },
+      set: { type: 'string' },
+      cvae: { type: 'string' },
     }, true);
-    if (positionals.length !== 1 || positionals[0] !== 'mnist') {
-      throw new ConfigError(`expected the target "mnist" (pertset reproduce mnist ...), got ${positionals.length ? `"${positionals.join(' ')}"` : 'none'}`);
+    if (positionals.length !== 1 || (positionals[0] !== 'mnist' && positionals[0] !== 'robust')) {
+      throw new ConfigError(`expected the target "mnist" or "robust" (pertset reproduce mnist ... | pertset reproduce robust --set linf ...), got ${positionals.length ? `"${positionals.join(' ')}"` : 'none'}`);
     }
+    if (positionals[0] === 'robust') return runRobust(values);
+    for (const k of ['set', 'cvae']) if (values[k] !== undefined) throw new ConfigError(`--${k} is an option of \`pertset reproduce robust\`, not of reproduce mnist`);
     const budget = (values.budget as string | undefined) ?? 'compressed';
     if (!(MNIST_TABLE_BUDGETS as readonly string[]).includes(budget)) {
       throw new ConfigError(`--budget must be one of ${MNIST_TABLE_BUDGETS.join(', ')}, got "${budget}"`);
@@ -123,3 +161,73 @@ export const command: Command = {
     return 0;
   },
 };
+
+async function runRobust(values: Parsed['values']): Promise<number> {
+  if (values.only !== undefined) throw new ConfigError('--only is an option of `pertset reproduce mnist`; reproduce robust always runs every method');
+  const set = values.set as string | undefined;
+  if (set === undefined) throw new ConfigError(`--set is required: one of ${ROBUST_TABLE_SETS.join(', ')}`);
+  if (!(ROBUST_TABLE_SETS as readonly string[]).includes(set)) throw new ConfigError(`--set must be one of ${ROBUST_TABLE_SETS.join(', ')}, got "${set}"`);
+  const budget = (values.budget as string | undefined) ?? 'compressed';
+  if (!(ROBUST_TABLE_BUDGETS as readonly string[]).includes(budget)) throw new ConfigError(`--budget must be one of ${ROBUST_TABLE_BUDGETS.join(', ')}, got "${budget}"`);
+  const json = values.json === true;
+  const stream = json ? 'stderr' : 'stdout';
+  const say = (s: string) => (json ? console.error(s) : console.log(s));
+  const table = await withStdoutReserved(json, async () => {
+    await initBackend({ backend: backendOption(values) });
+    let progress: Progress | null = null;
+    let current = '';
+    try {
+      return await interruptible('stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)', () =>
+        reproduceRobustTable({
+          set: set as RobustTableSet,
+          budget: budget as RobustTableBudgetName,
+          cvae: values.cvae as string | undefined,
+          outDir: values.out as string | undefined,
+          dataDir: values.data as string | undefined,
+          backend: backendOption(values),
+          callbacks: {
+            onRadii: (r) => say(`set radii (${r.source}): ${r.radii.map((x) => `${x.name} ${x.radius}`).join(', ')}`),
+            onProgress: (p) => {
+              const key = `${p.config}/${p.stage}`;
+              if (key !== current) {
+                progress?.stop();
+                progress = null;
+                current = key;
+                if (p.stage === 'train') say(`[${p.index + 1}/${p.total}] ${p.config}`);
+                if (p.skipped) {
+                  say(`  ${p.stage}: already done in the run folder`);
+                  return;
+                }
+                const unit = p.stage === 'train' ? 'steps' : 'images';
+                progress = createProgress({
+                  total: p.of,
+                  stream,
+                  format: `  ${p.stage.padEnd(7)} [{bar}] {value}/{total} ${unit} | eta {eta_formatted}`,
+                  line: (v, t) => `  ${p.stage}: ${v}/${t} ${unit}`,
+                  lineInterval: 30,
+                });
+              }
+              progress?.update(p.done);
+            },
+          },
+        }),
+      );
+    } finally {
+      (progress as Progress | null)?.stop();
+    }
+  }).catch((e: unknown) => {
+    if (e instanceof InterruptedError) {
+      console.error(`${e.message}; run the same command again to resume`);
+      return null;
+    }
+    throw e;
+  });
+  if (!table) return 130;
+  if (json) console.log(JSON.stringify(table));
+  else {
+    console.log('');
+    console.log(formatRobustTable(table));
+    console.log(`saved to ${table.outDir}/${ROBUST_TABLE_MARKDOWN} and ${ROBUST_TABLE_FILE}`);
+  }
+  return 0;
+}

@@ -24,8 +24,8 @@ function cli(...args: string[]) {
 
 test('bad arguments are refused by name, before any training', () => {
   const cases: [string[], RegExp][] = [
-    [[], /expected the target "mnist" \(pertset reproduce mnist \.\.\.\), got none/],
-    [['cifar'], /expected the target "mnist".*got "cifar"/],
+    [[], /expected the target "mnist" or "robust" \(pertset reproduce mnist \.\.\. \| pertset reproduce robust --set linf \.\.\.\), got none/],
+    [['cifar'], /expected the target "mnist" or "robust".*got "cifar"/],
     [['mnist', '--budget', 'huge'], /--budget must be one of quick, compressed, full, got "huge"/],
     [['mnist', '--only', 'mnist_fc_linf,mnist_fc_rts'], /--only: unknown config "mnist_fc_rts"/],
     [['mnist', '--epochs', '3'], /Unknown option '--epochs'/],

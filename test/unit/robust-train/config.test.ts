@@ -34,12 +34,15 @@ test('shipped configs: five methods for MNIST-RTS and MNIST-ℓ∞, three σ eac
   assert.deepEqual([attack.attack.epsilon, attack.attack.alpha, attack.attack.steps], [14, 2.8, 7]);
   assert.equal(attack.attack.cvae!.runDir, path.resolve('experiments/mnist_stn_rts'));
   assert.equal(loadRobustConfig('mnist_linf_conv_cvae_attack').attack.epsilon, 28);
-  // σ = r / Φ⁻¹(α^{1/n}) for the target radii r = ε·(2.7/10.2, 3.9/10.2, 1), the paper's CIFAR proportions.
-  for (const [set, eps] of [['mnist_rts', 14], ['mnist_linf', 28]] as const) {
+  // σ = r / Φ⁻¹(α^{1/n}) for target radii r: ℓ∞, the trained 20-epoch mnist_fc_linf set's p50 / p75 / max
+  // latent norms, σ rounded up so that σ·Φ⁻¹ reaches r; RTS (its set not trained yet), the paper's CIFAR
+  // proportions of ε, r = ε·(2.7/10.2, 3.9/10.2, 1).
+  const targets = { mnist_rts: [14 * 2.7 / 10.2, 14 * 3.9 / 10.2, 14], mnist_linf: [23.83, 24.40, 27.12] };
+  for (const set of ['mnist_rts', 'mnist_linf'] as const) {
     const sigmas = names.filter((n) => n.startsWith(`${set}_conv_cvae_smoothing`)).map((n) => loadRobustConfig(n).attack.sigma!).sort((a, b) => a - b);
-    const targets = [eps * 2.7 / 10.2, eps * 3.9 / 10.2, eps];
     assert.equal(sigmas.length, 3);
-    sigmas.forEach((s, i) => assert.ok(Math.abs(s * PHI_INV - targets[i]) < 0.02, `${set} σ ${s}: radius ${s * PHI_INV} vs target ${targets[i]}`));
+    sigmas.forEach((s, i) => assert.ok(Math.abs(s * PHI_INV - targets[set][i]) < 0.04, `${set} σ ${s}: radius ${s * PHI_INV} vs target ${targets[set][i]}`));
+    if (set === 'mnist_linf') sigmas.forEach((s, i) => assert.ok(s * PHI_INV >= targets[set][i], `σ ${s} reaches ${targets[set][i]}`));
   }
 });
 

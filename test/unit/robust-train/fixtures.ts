@@ -43,8 +43,9 @@ export function cvaeRun(config: 'mnist_fc_linf' | 'mnist_stn_rts', limit: number
 }
 
 /** A shipped robust config with a flat LR of 1e-3 (so a few steps move), run options as overrides. */
-export function robustConfig(name: string, overrides: { cvae?: string; outDir?: string; limit?: number; batchSize?: number; epochs?: number; seed?: number }): RobustConfig {
+export function robustConfig(name: string, overrides: { cvae?: string; outDir?: string; limit?: number; batchSize?: number; epochs?: number; seed?: number; sigma?: number }): RobustConfig {
   const json = JSON.parse(fs.readFileSync(path.join(builtinRobustConfigDir(), `${name}.json`), 'utf8'));
+  if (overrides.sigma !== undefined) json.attack.sigma = overrides.sigma;
   json.training.epochs = overrides.epochs ?? 2;
   json.training.step_size_schedule = [[0, 1], [0.001, 0.001]];
   return robustConfigFromJson(json, `${name}.json`, {

@@ -1,0 +1,19 @@
+/**
+ * Evaluating a robust training run folder (`pertset robust-eval`, `pertset certify`): clean,
+ * real-perturbation and latent-PGD accuracy at the set's radii, and certification by randomized
+ * smoothing in latent space, each saved atomically beside the run.
+ */
+export { openRobustRun, openRunCvae, robustTestPairs, type CvaeUsed, type OpenedRobustRun, type RobustCheckpointName } from './open';
+export { setRadii, type SetRadii, type SetRadiusName } from './radii';
+export {
+  radiusKey,
+  robustEvalRun,
+  ROBUST_EVAL_ATTACKS,
+  ROBUST_EVAL_FILE,
+  ROBUST_EVAL_PNG,
+  type RobustEvalAttack,
+  type RobustEvalOptions,
+  type RobustEvalProgress,
+  type RobustEvalResult,
+} from './evaluate';
+export { certifyFile, certifyRun, DEFAULT_CERTIFY_LIMIT, type CertifyRunOptions, type CertifyRunResult } from './certify';

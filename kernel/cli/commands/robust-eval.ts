@@ -1,0 +1,113 @@
+/**
+ * `pertset robust-eval --run DIR [--attack pgd|none] [--radius R ...] [--limit N] [--checkpoint best|latest]
+ * [--cvae RUN_DIR] [--data DIR] [--seed S] [--backend B] [--json]`: clean, real-perturbation and
+ * latent-PGD accuracy of a robust training run, saved to DIR/robust-eval.json.
+ */
+import { initBackend } from '../../api/backend';
+import { ConfigError, InterruptedError } from '../../api/errors';
+import { ROBUST_EVAL_ATTACKS, ROBUST_EVAL_FILE, ROBUST_EVAL_PNG, robustEvalRun, type RobustEvalAttack } from '../../api/robust-eval';
+import { intOption, numberOption, parse } from '../args';
+import type { Command } from '../main';
+import { createProgress, interruptible, withStdoutReserved, type Progress } from '../progress';
+import { backendOption } from '../run-options';
+
+const USAGE = `usage: pertset robust-eval --run DIR [--attack pgd|none] [--radius R ...] [--limit N]
+                           [--checkpoint best|latest] [--cvae RUN_DIR] [--data DIR] [--seed S]
+                           [--backend B] [--json]
+
+Accuracy of a classifier from \`pertset robust-train\` on its test images: clean, under the
+config's real perturbation (drawn from the seed), and under latent PGD in the learned set
+(50 steps, step ε/20, random start in the ball, each image stops once misclassified).
+  --run DIR          the robust-train run folder
+  --attack A         pgd (default) or none (clean and real perturbations only)
+  --radius R         a latent radius to attack at; repeat for several (default: the 50th and
+                     75th percentile and the max of the set's validation latent norms, from the
+                     CVAE run's radius.json or radius-norms.json, computed now when neither exists)
+  --limit N          first N test images (default all 10,000)
+  --checkpoint C     best (default when it exists) or latest
+  --cvae RUN_DIR     the CVAE run whose set to attack with (default: the one the run trained
+                     against; required for runs of attack.type none and sample_aug)
+  --data DIR         folder with the dataset files (checked against the run's recorded sha256)
+  --seed S           seed of the real perturbations and the attack's starts (default: the config's)
+  --json             print one JSON object: {clean, perturbed, pgd: {"<radius>": accuracy}, n, radii, ...}
+Writes DIR/${ROBUST_EVAL_FILE} and DIR/${ROBUST_EVAL_PNG} (per image: clean, real perturbation,
+latent PGD at each radius).`;
+
+export const command: Command = {
+  summary: 'clean, real-perturbation and latent-PGD accuracy of a robust training run',
+  usage: USAGE,
+  async run(argv) {
+    const { values } = parse('robust-eval', argv, {
+      run: { type: 'string' },
+      attack: { type: 'string' },
+      radius: { type: 'string', multiple: true },
+      limit: { type: 'string' },
+      checkpoint: { type: 'string' },
+      cvae: { type: 'string' },
+      data: { type: 'string' },
+      seed: { type: 'string' },
+      backend: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    const runDir = values.run as string | undefined;
+    if (!runDir) throw new ConfigError('--run DIR is required (see `pertset robust-eval --help`)');
+    const attack = (values.attack as string | undefined) ?? 'pgd';
+    if (!(ROBUST_EVAL_ATTACKS as readonly string[]).includes(attack)) throw new ConfigError(`--attack must be one of ${ROBUST_EVAL_ATTACKS.join(', ')}, got "${attack}"`);
+    const radii = (values.radius as string[] | undefined)?.map((r) => {
+      const v = numberOption('radius', r);
+      if (!(v! > 0)) throw new ConfigError(`--radius must be a number > 0, got "${r}"`);
+      return v!;
+    });
+    if (radii && attack === 'none') throw new ConfigError('--radius is for --attack pgd');
+    const checkpoint = values.checkpoint as string | undefined;
+    if (checkpoint !== undefined && checkpoint !== 'best' && checkpoint !== 'latest') throw new ConfigError(`--checkpoint must be best or latest, got "${checkpoint}"`);
+    const json = values.json === true;
+    const result = await withStdoutReserved(json, async () => {
+      await initBackend({ backend: backendOption(values) });
+      let progress: Progress | null = null;
+      try {
+        return await interruptible('stopping the evaluation', () => robustEvalRun(runDir, {
+          attack: attack as RobustEvalAttack,
+          radii,
+          limit: intOption('limit', values.limit as string | undefined, 1),
+          checkpoint: checkpoint as 'best' | 'latest' | undefined,
+          cvae: values.cvae as string | undefined,
+          dataDir: values.data as string | undefined,
+          seed: intOption('seed', values.seed as string | undefined, -2147483648),
+          callbacks: {
+            onRadiiComputed: (s) => console.error(`radii (${s.source}): ${s.radii.map((r) => `${r.name} ${r.radius}`).join(', ')}`),
+            onBatchEnd: (p) => {
+              // The bar goes to stderr: stdout is for the result.
+              progress ??= createProgress({
+                total: p.total,
+                stream: 'stderr',
+                format: 'robust-eval [{bar}] {value}/{total} images | eta {eta_formatted}',
+                line: (v, t) => `robust-eval: ${v}/${t} images`,
+              });
+              progress.update(p.examples);
+            },
+          },
+        }));
+      } catch (e) {
+        if (e instanceof InterruptedError) throw new InterruptedError('robust evaluation interrupted; nothing was saved');
+        throw e;
+      } finally {
+        (progress as Progress | null)?.stop();
+      }
+    });
+    if (json) {
+      console.log(JSON.stringify(result));
+      return 0;
+    }
+    const pct = (v: number) => `${(100 * v).toFixed(2)} %`;
+    console.log(`run:        ${result.config} (${result.method}), checkpoint ${result.checkpoint} at step ${result.globalStep}${result.finished ? '' : ' (training not finished)'}`);
+    if (result.cvae) console.log(`set:        ${result.cvae.runDir} (${result.cvae.checkpoint}, step ${result.cvae.globalStep}); radii from ${result.radiiSource}`);
+    for (const n of result.notes) console.log(`note:       ${n}`);
+    console.log(`test images ${result.n}`);
+    console.log(`clean       ${pct(result.clean)}`);
+    console.log(`perturbed   ${pct(result.perturbed)}  (real perturbations)`);
+    for (const r of result.radii) console.log(`latent PGD  ${pct(r.accuracy)}  at ε = ${r.radius}${r.name ? ` (${r.name})` : ''}`);
+    console.log(`saved to ${runDir}/${ROBUST_EVAL_FILE}${result.adversarialFile ? ` and ${result.adversarialFile}` : ''} (${result.seconds.toFixed(0)} s)`);
+    return 0;
+  },
+};
