@@ -19,10 +19,11 @@ import {
 } from '../../api/reproduce/mnist-table';
 import { parse } from '../args';
 import type { Command } from '../main';
+import { NOTEBOOKS_USAGE, runNotebooksCommand } from '../reproduce-notebooks';
 import { createProgress, interruptible, withStdoutReserved, type Progress } from '../progress';
 import { backendOption } from '../run-options';
 
-const USAGE = `usage: pertset reproduce mnist [--budget quick|compressed|full] [--out DIR] [--only NAMES]
+const MNIST_USAGE = `usage: pertset reproduce mnist [--budget quick|compressed|full] [--out DIR] [--only NAMES]
                          [--data DIR] [--backend B] [--json]
 
 The paper's MNIST quality table: train the five MNIST configs (${MNIST_TABLE_CONFIGS.join(', ')})
@@ -38,8 +39,10 @@ DIR/${MNIST_TABLE_FILE}. Run again after an interruption: it resumes from the ru
   --data DIR    the folder holding mnist/ (default: the data search path; PERTSET_DATA)
   --json        print the table as one JSON object`;
 
+const USAGE = `${NOTEBOOKS_USAGE}\n\n${MNIST_USAGE}`;
+
 export const command: Command = {
-  summary: "the paper's MNIST quality table: train, calibrate and evaluate the five MNIST configs",
+  summary: "the paper's notebooks → executed notebooks, report.html, results.json; `reproduce mnist`: the MNIST table",
   usage: USAGE,
   async run(argv) {
     const { values, positionals } = parse('reproduce', argv, {
@@ -49,9 +52,28 @@ export const command: Command = {
       data: { type: 'string' },
       backend: { type: 'string' },
       json: { type: 'boolean' },
+      quick: { type: 'boolean' },
+      mode: { type: 'string' },
+      'cell-timeout': { type: 'string' },
     }, true);
+    if (positionals.length === 0) {
+      for (const flag of ['budget', 'backend', 'json'] as const) {
+        if (values[flag] !== undefined) throw new ConfigError(`--${flag} belongs to "pertset reproduce mnist"; the notebooks take --quick/--mode, --only, --out, --data`);
+      }
+      return runNotebooksCommand({
+        quick: values.quick as boolean | undefined,
+        mode: values.mode as string | undefined,
+        only: values.only as string | undefined,
+        out: values.out as string | undefined,
+        data: values.data as string | undefined,
+        cellTimeout: values['cell-timeout'] as string | undefined,
+      });
+    }
     if (positionals.length !== 1 || positionals[0] !== 'mnist') {
-      throw new ConfigError(`expected the target "mnist" (pertset reproduce mnist ...), got ${positionals.length ? `"${positionals.join(' ')}"` : 'none'}`);
+      throw new ConfigError(`expected no target (the notebooks) or "mnist" (pertset reproduce mnist ...), got "${positionals.join(' ')}"`);
+    }
+    for (const flag of ['quick', 'mode', 'cell-timeout'] as const) {
+      if (values[flag] !== undefined) throw new ConfigError(`--${flag} belongs to the notebooks ("pertset reproduce" with no target), not to "reproduce mnist"`);
     }
     const budget = (values.budget as string | undefined) ?? 'compressed';
     if (!(MNIST_TABLE_BUDGETS as readonly string[]).includes(budget)) {
