@@ -5,7 +5,7 @@
 import * as path from 'path';
 import { ConfigError } from '../api/errors';
 import { RUN_MODES, type RunModeName } from '../api/run-mode';
-import { formatSeconds } from '../report/html-report';
+import { formatDuration } from '../api/display/html';
 import { reproduceNotebooks, REPORT_FILE, RESULTS_FILE } from '../report/reproduce-notebooks';
 import { createProgress, type Progress } from './progress';
 
@@ -84,13 +84,13 @@ export async function runNotebooksCommand(args: NotebookRunArgs): Promise<number
         onNotebookEnd: ({ seconds, status, skipped }) => {
           (progress as Progress | null)?.stop();
           progress = null;
-          console.log(skipped ? '  already executed with this source, mode and data: kept' : `  ${status === 'ok' ? 'done' : 'FAILED'} in ${formatSeconds(seconds)}`);
+          console.log(skipped ? '  already executed with this source, mode and data: kept' : `  ${status === 'ok' ? 'done' : 'FAILED'} in ${formatDuration(seconds)}`);
         },
       },
     });
     const failed = done.results.notebooks.filter((n) => n.status !== 'ok');
     for (const f of failed) console.log(`${f.notebook}: ${f.error}`);
-    console.log(`notebooks: ${done.results.notebooks.length} (${failed.length} failed); total notebook time ${formatSeconds(done.results.seconds)}, this call ${formatSeconds(done.seconds)}`);
+    console.log(`notebooks: ${done.results.notebooks.length} (${failed.length} failed); total notebook time ${formatDuration(done.results.seconds)}, this call ${formatDuration(done.seconds)}`);
     console.log(`wrote ${path.join(done.outDir, REPORT_FILE)}, ${RESULTS_FILE} and the executed notebooks`);
     return failed.length ? 1 : 0;
   } finally {

@@ -11,6 +11,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import MarkdownIt from 'markdown-it';
+import { escapeHtml, formatDuration } from '../api/display/html';
 import { ConfigError } from '../api/errors';
 import { sourceText, type Notebook, type NotebookOutput } from './nbformat';
 
@@ -52,7 +53,6 @@ export function rendererEntries(manifestFile = EXTENSION_MANIFEST): RendererEntr
   }));
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 /** JSON inside a <script> element: "</" and U+2028/9 cannot end or break it. */
 const scriptJson = (value: unknown) => JSON.stringify(value).replace(/<\//g, '<\\/').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 
@@ -210,7 +210,7 @@ export function buildHtmlReport(notebooks: ReportNotebook[], options: HtmlReport
       return `<details class="source"><summary>code [${cell.execution_count ?? ' '}]</summary><pre>${escapeHtml(source)}</pre></details>\n${outputs}`;
     });
     const meta = (notebook.metadata.pertset ?? {}) as { seconds?: number; mode?: string };
-    const when = meta.seconds !== undefined ? ` · ${meta.mode ?? ''} mode, ${formatSeconds(meta.seconds)}` : '';
+    const when = meta.seconds !== undefined ? ` · ${meta.mode ?? ''} mode, ${formatDuration(meta.seconds)}` : '';
     return `<section class="notebook" id="nb-${n}"><p class="file"><a href="${escapeHtml(file)}">${escapeHtml(file)}</a>${escapeHtml(when)}</p>\n${cells.join('\n')}</section>`;
   });
   const toc = notebooks.map(({ file }, n) => `<li><a href="#nb-${n}">${escapeHtml(file)}</a></li>`).join('');
@@ -230,12 +230,4 @@ ${sections.join('\n')}
 <script>${BOOTSTRAP}</script>
 </body></html>
 `;
-}
-
-export function formatSeconds(seconds: number): string {
-  const s = Math.round(seconds);
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${s % 60} s`;
-  return `${Math.floor(m / 60)} h ${m % 60} min`;
 }

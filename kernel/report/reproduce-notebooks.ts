@@ -13,7 +13,8 @@ import { RECORD_METADATA_KEY } from '../api/display/metrics-table';
 import { RUN_MODES, type RunModeName } from '../api/run-mode';
 import { writeFileAtomic } from '../api/runs/atomic-dir';
 import { executeNotebook, type ExecuteNotebookCallbacks } from './execute-notebook';
-import { buildHtmlReport, formatSeconds } from './html-report';
+import { formatDuration } from '../api/display/html';
+import { buildHtmlReport } from './html-report';
 import { readNotebook, serializeNotebook, sourceText, type Notebook } from './nbformat';
 
 const PACKAGE_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -234,8 +235,8 @@ export async function reproduceNotebooks(options: ReproduceNotebooksOptions): Pr
     title: 'Learning perturbation sets: the paper’s experiments, reproduced',
     facts: [
       ['mode', options.mode],
-      ['notebooks', results.map((r) => `${r.notebook} (${r.status}, ${formatSeconds(r.seconds)})`).join('; ')],
-      ['total time', formatSeconds(summary.seconds)],
+      ['notebooks', results.map((r) => `${r.notebook} (${r.status}, ${formatDuration(r.seconds)})`).join('; ')],
+      ['total time', formatDuration(summary.seconds)],
       ['dataset', env?.dataset?.name ? `${env.dataset.name} (${env.dataset.dir ?? ''})` : 'unknown'],
       ['backend', env?.backend ?? 'unknown'],
       ['pertset', summary.pertset],
