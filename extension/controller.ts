@@ -6,9 +6,9 @@
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { KernelDiedError, KernelSession, describeExit } from './kernel-client';
+import { KernelDiedError, KernelSession, describeExit } from '../kernel/jupyter/client';
 import { kernelArgv, locateKernel, nodeCommand } from './kernel-locator';
-import { CellOutputBuilder, MappedOutput, OutputChange } from './output-mapping';
+import { CellOutputBuilder, MappedOutput, OutputChange } from '../kernel/jupyter/client';
 
 export const CONTROLLER_ID = 'pertset-kernel';
 export const CONTROLLER_LABEL = 'Perturbation Sets (TypeScript)';

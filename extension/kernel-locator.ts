@@ -10,7 +10,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { KernelStartError } from './kernel-client/errors';
+import { KernelStartError } from '../kernel/jupyter/client/errors';
 
 export const LAUNCHER_IN_PACKAGE = path.join('dist', 'kernel', 'jupyter', 'launcher.js');
 

@@ -1,5 +1,5 @@
 /**
- * The extension's Jupyter client (extension/kernel-client) and output mapping driven from Node
+ * The extension's Jupyter client (kernel/jupyter/client) and output mapping driven from Node
  * against the real kernel process over ZeroMQ: cells run in order with shared state, output
  * streams while a cell runs, display/update/error/stream messages become outputs, interrupt
  * keeps the state, restart clears it, and a dying kernel is reported with its exit status.
@@ -9,9 +9,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { KernelDiedError, KernelSession } from '../../extension/kernel-client';
-import type { JupyterMessage } from '../../extension/kernel-client';
-import { CellOutputBuilder, ERROR_MIME, STDERR_MIME, STDOUT_MIME } from '../../extension/output-mapping';
+import { KernelDiedError, KernelSession } from '../../kernel/jupyter/client';
+import type { JupyterMessage } from '../../kernel/jupyter/client';
+import { CellOutputBuilder, ERROR_MIME, STDERR_MIME, STDOUT_MIME } from '../../kernel/jupyter/client';
 import { kernelArgv } from './kernel-under-test';
 import { MIME } from '../../kernel/contract/mime';
 import { validateImageGridPayload } from '../../kernel/contract/payloads';

@@ -6,7 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { kernelArgv, locateKernel, nodeCommand, LAUNCHER_IN_PACKAGE } from '../../extension/kernel-locator';
 import { extensionKernelSpec, KERNEL_NAME, writeKernelSpec } from '../../extension/kernelspec';
-import { KernelStartError } from '../../extension/kernel-client';
+import { KernelStartError } from '../../kernel/jupyter/client';
 
 function touch(file: string): string {
   fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -1,9 +1,9 @@
-/** Jupyter iopub messages → cell outputs (extension/output-mapping.ts), message by message. */
+/** Jupyter iopub messages → cell outputs (kernel/jupyter/client/output-mapping.ts), message by message. */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import {
   appendStreamText, CellOutputBuilder, ERROR_MIME, mimeValueToBytes, sortMimeTypes, STDERR_MIME, STDOUT_MIME, visibleStreamText,
-} from '../../extension/output-mapping';
+} from '../../kernel/jupyter/client';
 import { newMessage } from '../../kernel/jupyter/wire';
 
 const msg = (type: string, content: Record<string, unknown>) => newMessage(type, content, 'test-session');

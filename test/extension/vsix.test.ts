@@ -10,8 +10,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { KernelSession } from '../../extension/kernel-client';
-import { STDOUT_MIME, CellOutputBuilder } from '../../extension/output-mapping';
+import { KernelSession } from '../../kernel/jupyter/client';
+import { STDOUT_MIME, CellOutputBuilder } from '../../kernel/jupyter/client';
 import { REPO_ROOT } from '../helpers/env';
 import { requireLauncher } from './kernel-under-test';
 

@@ -1,6 +1,6 @@
 /**
- * Downstream classifiers trained against a learned perturbation set (paper.md §2 "Downstream
- * models"): the reference's `MNISTConv`, a pre-activation ResNet-18 and a WideResNet
+ * Downstream classifiers trained against a learned perturbation set (the reference's downstream
+ * models): `MNISTConv`, a pre-activation ResNet-18 and a WideResNet
  * (depth/width options) for CIFAR-10 with the reference's channel normalisation.
  *
  * `createClassifier({ architecture: 'mnist_conv', inputShape: [42, 42, 1] }, { seed })`;

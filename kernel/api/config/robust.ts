@@ -21,7 +21,7 @@ import { readJsonFile } from './load';
 import { piecewiseLinear, scaleSchedule, type PiecewiseLinear, type ScheduleJson } from './schedules';
 import type { PerturbationSpec } from './types';
 
-/** `attack.type`: what each training batch is made of (paper.md §5). */
+/** `attack.type`: what each training batch is made of (the reference's robust training). */
 export const ROBUST_TRAINING_METHODS = ['none', 'sample_aug', 'cvae_aug', 'cvae_attack', 'cvae_gaussian'] as const;
 export type RobustTrainingMethod = (typeof ROBUST_TRAINING_METHODS)[number];
 

@@ -2,7 +2,7 @@
  * Piecewise-linear schedules as the reference writes them: `[[knots...], [values...]]`,
  * interpolated like `np.interp` (linear between knots, clamped to the first/last value outside).
  * The learning rate is read at the fractional epoch `epoch + (batch + 1) / batches`, so it moves
- * every step; β is read at the integer epoch (paper.md §3).
+ * every step; β is read at the integer epoch, as in the reference.
  */
 import { ConfigError } from '../errors';
 

@@ -12,7 +12,15 @@ export interface MetricsTableOptions {
   columns?: string[];
   /** Significant digits for non-integer numbers (default 4). */
   digits?: number;
+  /**
+   * A name under which the rows travel in the output's metadata (`pertset.record`), so that
+   * `pertset reproduce` collects them into results.json; readers see the same table.
+   */
+  record?: string;
 }
+
+/** The output-metadata key carrying recorded rows: `{ [RECORD_METADATA_KEY]: { record, rows } }`. */
+export const RECORD_METADATA_KEY = 'pertset.record';
 
 export class MetricsTable implements Displayable {
   readonly columns: string[];
@@ -33,7 +41,11 @@ export class MetricsTable implements Displayable {
   }
 
   [MIME_BUNDLE](): MimeBundle {
-    return { data: { [MIME.html]: this.html(), [MIME.plain]: this.toString() } };
+    const data = { [MIME.html]: this.html(), [MIME.plain]: this.toString() };
+    if (!this.options.record) return { data };
+    // Non-finite numbers are not JSON: record them as null, as the table shows them empty.
+    const rows = this.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' && !Number.isFinite(v) ? null : v ?? null])));
+    return { data, metadata: { [RECORD_METADATA_KEY]: { record: this.options.record, columns: this.columns, rows } } };
   }
 
   toString(): string {

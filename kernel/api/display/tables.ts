@@ -7,10 +7,13 @@ import { EAE_GAP_THRESHOLD, KL_PER_DIM_THRESHOLD, SPREAD_THRESHOLD } from '../ev
 import type { EvaluationReport } from '../evaluate/evaluate-set';
 import type { RadiusCalibration } from '../evaluate/radius';
 import type { EpochSummary } from '../train/events';
-import { metricsTable, type MetricsTable } from './metrics-table';
+import { metricsTable, type MetricsTable, type MetricsTableOptions } from './metrics-table';
+
+/** Options of every table here: a title, and a name to record the rows under (see `MetricsTableOptions.record`). */
+export type TableOptions = Pick<MetricsTableOptions, 'title' | 'record'>;
 
 /** Per-epoch means per example (training, and validation at the epoch's end) and seconds. */
-export function trainingHistory(history: readonly EpochSummary[], options: { title?: string } = {}): MetricsTable {
+export function trainingHistory(history: readonly EpochSummary[], options: TableOptions = {}): MetricsTable {
   return metricsTable(
     history.map((e) => ({
       epoch: e.epoch + 1,
@@ -22,17 +25,17 @@ export function trainingHistory(history: readonly EpochSummary[], options: { tit
       'val recon': e.validation?.recon,
       seconds: Math.round(e.seconds),
     })),
-    { title: options.title ?? 'per-epoch means per example' },
+    { ...options, title: options.title ?? 'per-epoch means per example' },
   );
 }
 
 /** Latent-norm statistics and the ε they recommend, one row per named calibration. */
-export function radiusTable(rows: ReadonlyArray<{ name: string; calibration: RadiusCalibration }>, options: { title?: string } = {}): MetricsTable {
+export function radiusTable(rows: ReadonlyArray<{ name: string; calibration: RadiusCalibration }>, options: TableOptions = {}): MetricsTable {
   return metricsTable(
     rows.map(({ name, calibration: c }) => ({
       model: name, mean: c.mean, std: c.std, p25: c.p25, p50: c.p50, p75: c.p75, 'p99.9': c.p999, max: c.max, 'ε = ⌈max⌉': c.radius, norms: c.n,
     })),
-    { title: options.title ?? 'latent norms ‖(μ_q − μ_p)/σ_p‖₂ on validation pairs' },
+    { ...options, title: options.title ?? 'latent norms ‖(μ_q − μ_p)/σ_p‖₂ on validation pairs' },
   );
 }
 
@@ -42,7 +45,7 @@ export function radiusTable(rows: ReadonlyArray<{ name: string; calibration: Rad
  * floor); then the collapse diagnostics: sample spread, KL per dimension, and the flag; and for
  * RTS sets the spread of the affine maps that explain the samples.
  */
-export function evaluationTable(rows: ReadonlyArray<{ name: string; report: EvaluationReport }>, options: { title?: string } = {}): MetricsTable {
+export function evaluationTable(rows: ReadonlyArray<{ name: string; report: EvaluationReport }>, options: TableOptions = {}): MetricsTable {
   const withOver = rows.some((r) => r.report.overAE !== 0);
   const withAffine = rows.some((r) => r.report.affineSpread !== undefined);
   return metricsTable(
@@ -69,7 +72,7 @@ export function evaluationTable(rows: ReadonlyArray<{ name: string; report: Eval
         : {}),
       pairs: r.n,
     })),
-    { title: options.title },
+    options,
   );
 }
 
@@ -77,7 +80,7 @@ export function evaluationTable(rows: ReadonlyArray<{ name: string; report: Eval
  * The posterior-collapse flag of each report: the three signals (each fires below the threshold
  * its column names; two of three flag a collapse), the verdict and the one-line reason.
  */
-export function collapseTable(rows: ReadonlyArray<{ name: string; report: EvaluationReport }>, options: { title?: string } = {}): MetricsTable {
+export function collapseTable(rows: ReadonlyArray<{ name: string; report: EvaluationReport }>, options: TableOptions = {}): MetricsTable {
   return metricsTable(
     rows.map(({ name, report: { collapse: c } }) => ({
       model: name,
@@ -87,14 +90,14 @@ export function collapseTable(rows: ReadonlyArray<{ name: string; report: Evalua
       collapsed: c.collapsed ? 'COLLAPSED' : 'no',
       reason: c.reason,
     })),
-    { title: options.title ?? 'posterior collapse: KL per latent dimension, (EAE − encoder AE) / encoder AE, per-pixel spread of samples of S(x)' },
+    { ...options, title: options.title ?? 'posterior collapse: KL per latent dimension, (EAE − encoder AE) / encoder AE, per-pixel spread of samples of S(x)' },
   );
 }
 
 /** The paper's claims beside our figures: "holds" or "not at this budget". */
-export function claimsTable(claims: readonly Claim[], options: { title?: string } = {}): MetricsTable {
+export function claimsTable(claims: readonly Claim[], options: TableOptions = {}): MetricsTable {
   return metricsTable(
     claims.map((c) => ({ verdict: c.holds ? 'holds' : 'not at this budget', claim: c.claim, ours: c.ours })),
-    { title: options.title ?? 'the paper’s claims and our figures' },
+    { ...options, title: options.title ?? 'the paper’s claims and our figures' },
   );
 }

@@ -1,7 +1,7 @@
 /**
  * Choosing the radius ε as `latent_distances.py`: the distribution over validation pairs of
  * ‖(μ_q − μ_p)/σ_p‖₂, the posterior mean in prior-normalised coordinates (5 passes for MNIST,
- * each with fresh random perturbations). The convention (paper.md §1.4) is ε = the maximum,
+ * each with fresh random perturbations). The reference's convention is ε = the maximum,
  * rounded up; lower percentiles serve as attack radii.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -1,5 +1,5 @@
 /**
- * CVAE architectures of the reference (`mnist_fc`, `mnist_conv`, `mnist_stn`, paper.md §2),
+ * CVAE architectures of the reference (`mnist_fc`, `mnist_conv`, `mnist_stn`),
  * their loss terms, and the differentiable bilinear sampler used by the spatial transformers.
  *
  * `createCVAE(name, { seed })` builds a model initialised as PyTorch would (uniform ±1/√fanIn

@@ -1,5 +1,5 @@
 /**
- * `mnist_conv` (paper.md §2): convolutional CVAE on 28×28×1 with a spatial 7×7×128 latent
+ * `mnist_conv`: convolutional CVAE on 28×28×1 with a spatial 7×7×128 latent
  * (flattened in NHWC order, 6272 values).
  *   encoder (C = 1 prior, 2 recognition: channels [x, x̃]):
  *     conv1 3×3 (C→32, pad 1) → ReLU → maxpool 2 → conv2 3×3 (32→64, pad 1) → ReLU → maxpool 2

@@ -1,5 +1,5 @@
 /**
- * `mnist_fc` (paper.md §2): fully connected CVAE on 28×28×1 with a 784-dimensional latent.
+ * `mnist_fc`: fully connected CVAE on 28×28×1 with a 784-dimensional latent.
  *   prior:       flatten(x) → fc1 (784→784) → ReLU → fc21 (μ), fc22 (log σ²), each 784→784
  *   recognition: [flatten(x), flatten(x̃)] → fc1 (1568→784) → ReLU → fc21, fc22
  *   generator:   [flatten(x), z] → fc3 (1568→784) → ReLU → fc4 (784→784) → sigmoid → 28×28×1

@@ -1,5 +1,5 @@
 /**
- * `mnist_stn` (paper.md §2): spatial-transformer CVAE on the 42×42×1 padded canvas, latent 128.
+ * `mnist_stn`: spatial-transformer CVAE on the 42×42×1 padded canvas, latent 128.
  *   Block(n) = [bn1 → ReLU → reflect-pad 2 → conv1 5×5 (n→n)] → [bn2 → ReLU → reflect-pad 2 →
  *              conv2 5×5 (n→n)], no residual.
  *   encoder (C = 1 prior, 2 recognition: channels [x, x̃]): block = Block(C) → flatten in

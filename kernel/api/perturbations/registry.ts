@@ -81,7 +81,7 @@ export function perturbationsForConfig(config: {
   return { train: resolve(config.perturbation.train, 'train'), test: resolve(config.perturbation.test, 'test') };
 }
 
-/** The reference configs' perturbations and the dataset padding they go with (paper.md §3). */
+/** The reference configs' perturbations and the dataset padding they go with. */
 export const REFERENCE_PERTURBATIONS: Readonly<Record<string, { train: PerturbationConfig; test: PerturbationConfig; padding: number }>> = {
   mnist_fc_linf: { train: { type: 'linfinity', epsilon: 0.3, min: 0, max: 1 }, test: { type: 'linfinity', epsilon: 0.3, min: 0, max: 1 }, padding: 0 },
   mnist_conv_linf: { train: { type: 'linfinity', epsilon: 0.3, min: 0, max: 1 }, test: { type: 'linfinity', epsilon: 0.3, min: 0, max: 1 }, padding: 0 },

@@ -10,6 +10,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { formatDuration } from '../display/html';
 import { ConfigError } from '../errors';
 import { loadConfig } from '../config/load';
 import { calibrateRun, evaluateRun, type EvalResult, type RadiusResult } from '../evaluate/run';
@@ -279,7 +280,7 @@ export function formatMnistTable(table: MnistTable): string {
   for (const r of table.rows) {
     const e = r.eval;
     lines.push(
-      `| ${LABELS[r.config]} | ${r.calibratedRadius} (${r.maxLatentNorm.toFixed(2)}) | ${r.referenceRadius} | ${f(e.encoderAE)} | ${f(e.pgdAE)} | ${f(e.expectedAE)} | ${f(e.overAE)} | ${e.kl.toFixed(1)} | ${f(e.recon)} | ${f(e.identityError)} | ${r.budget.epochs} × ${r.budget.trainImages} | ${e.n} | ${formatSeconds(r.trainSeconds)} |`,
+      `| ${LABELS[r.config]} | ${r.calibratedRadius} (${r.maxLatentNorm.toFixed(2)}) | ${r.referenceRadius} | ${f(e.encoderAE)} | ${f(e.pgdAE)} | ${f(e.expectedAE)} | ${f(e.overAE)} | ${e.kl.toFixed(1)} | ${f(e.recon)} | ${f(e.identityError)} | ${r.budget.epochs} × ${r.budget.trainImages} | ${e.n} | ${(r.trainSeconds ? formatDuration(r.trainSeconds) : '—')} |`,
     );
   }
   lines.push('', 'The same members of the set under per-pixel MSE (no log clamp), with the identity baseline:', '');
@@ -297,13 +298,7 @@ export function formatMnistTable(table: MnistTable): string {
         `PGD AE(k = 1) > PGD AE(k = 5) ≳ PGD AE(fresh): ${o.holds ? 'holds' : 'does not hold at this budget'}.`,
     );
   }
-  lines.push('', `Total wall time of this call: ${formatSeconds(table.seconds)}.`, '');
+  lines.push('', `Total wall time of this call: ${formatDuration(table.seconds)}.`, '');
   return lines.join('\n');
 }
 
-function formatSeconds(s: number): string {
-  if (s === 0) return '—';
-  if (s < 60) return `${s.toFixed(0)} s`;
-  const m = Math.round(s / 60);
-  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
-}

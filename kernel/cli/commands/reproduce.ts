@@ -1,4 +1,5 @@
 /**
+ * `pertset reproduce [--quick]`: the notebooks (reproduce-notebooks.ts).
  * `pertset reproduce mnist [--budget quick|compressed|full] [--out DIR] [--only NAMES] [--data DIR]
  * [--backend B] [--json]`: the paper's MNIST quality table from real MNIST in one command
  * (train, calibrate ε, evaluate the five MNIST configs), resuming from the run folders already written.
@@ -33,10 +34,11 @@ import {
 import { maxCertifiableRadius } from '../../api/robustness/smoothing';
 import { parse, type Parsed } from '../args';
 import type { Command } from '../main';
+import { NOTEBOOKS_USAGE, runNotebooksCommand } from '../reproduce-notebooks';
 import { createProgress, interruptible, withStdoutReserved, type Progress } from '../progress';
 import { backendOption } from '../run-options';
 
-const USAGE = `usage: pertset reproduce mnist [--budget quick|compressed|full] [--out DIR] [--only NAMES]
+const TABLES_USAGE = `usage: pertset reproduce mnist [--budget quick|compressed|full] [--out DIR] [--only NAMES]
                          [--data DIR] [--backend B] [--json]
        pertset reproduce robust --set linf|rts [--budget quick|compressed] [--cvae RUN_DIR] [--out DIR]
                          [--data DIR] [--backend B] [--json]
@@ -72,8 +74,10 @@ function describeRobustBudget(name: RobustTableBudgetName): string {
   const b = robustTableBudget(name);
   return `${b.epochs} epoch${b.epochs === 1 ? '' : 's'} × ${b.limit ?? 'all 59,000'} images per method, ${b.evalImages} test images, ${b.certifyImages} certified with n = ${b.certifyN}`;
 }
+const USAGE = `${NOTEBOOKS_USAGE}\n\n${TABLES_USAGE}`;
+
 export const command: Command = {
-  summary: "the paper's tables in one command: MNIST set quality (mnist), robust training and certification (robust)",
+  summary: "the paper's notebooks → executed notebooks, report.html, results.json; its tables in one command: `mnist` (set quality), `robust` (robust training, certification)",
   usage: USAGE,
   async run(argv) {
     const { values, positionals } = parse('reproduce', argv, {
@@ -85,9 +89,28 @@ export const command: Command = {
       json: { type: 'boolean' },
       set: { type: 'string' },
       cvae: { type: 'string' },
+      quick: { type: 'boolean' },
+      mode: { type: 'string' },
+      'cell-timeout': { type: 'string' },
     }, true);
+    if (positionals.length === 0) {
+      for (const flag of ['budget', 'backend', 'json', 'set', 'cvae'] as const) {
+        if (values[flag] !== undefined) throw new ConfigError(`--${flag} belongs to "pertset reproduce mnist|robust"; the notebooks take --quick/--mode, --only, --out, --data`);
+      }
+      return runNotebooksCommand({
+        quick: values.quick as boolean | undefined,
+        mode: values.mode as string | undefined,
+        only: values.only as string | undefined,
+        out: values.out as string | undefined,
+        data: values.data as string | undefined,
+        cellTimeout: values['cell-timeout'] as string | undefined,
+      });
+    }
     if (positionals.length !== 1 || (positionals[0] !== 'mnist' && positionals[0] !== 'robust')) {
-      throw new ConfigError(`expected the target "mnist" or "robust" (pertset reproduce mnist ... | pertset reproduce robust --set linf ...), got ${positionals.length ? `"${positionals.join(' ')}"` : 'none'}`);
+      throw new ConfigError(`expected no target (the notebooks), "mnist" or "robust" (pertset reproduce mnist ... | pertset reproduce robust --set linf ...), got "${positionals.join(' ')}"`);
+    }
+    for (const flag of ['quick', 'mode', 'cell-timeout'] as const) {
+      if (values[flag] !== undefined) throw new ConfigError(`--${flag} belongs to the notebooks ("pertset reproduce" with no target), not to "reproduce ${positionals[0]}"`);
     }
     if (positionals[0] === 'robust') return runRobust(values);
     for (const k of ['set', 'cvae']) if (values[k] !== undefined) throw new ConfigError(`--${k} is an option of \`pertset reproduce robust\`, not of reproduce mnist`);

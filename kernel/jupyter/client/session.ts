@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Channel, KernelConnection, writeConnectionFile } from './connection';
 import { KernelDiedError, KernelNotRunningError, KernelStartError } from './errors';
-import { JupyterMessage, newMessage } from '../../kernel/jupyter/wire';
+import { JupyterMessage, newMessage } from '../wire';
 import { randomUUID } from 'crypto';
 
 export interface KernelLaunchSpec {

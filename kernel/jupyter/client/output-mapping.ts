@@ -9,7 +9,7 @@
  * `metadata`, `executionCount`, `transient`), so saved notebooks keep Jupyter's output types.
  */
 import { randomUUID } from 'crypto';
-import type { JupyterMessage } from '../kernel/jupyter/wire';
+import type { JupyterMessage } from '../wire';
 
 export const STDOUT_MIME = 'application/vnd.code.notebook.stdout';
 export const STDERR_MIME = 'application/vnd.code.notebook.stderr';

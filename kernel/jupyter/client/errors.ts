@@ -1,5 +1,5 @@
 /** Failures of the kernel connection, each naming what went wrong and what to do. */
-import { PertsetError } from '../../kernel/api/errors';
+import { PertsetError } from '../../api/errors';
 
 /** The kernel process could not be started or did not answer in time. */
 export class KernelStartError extends PertsetError {}

@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { randomBytes, randomUUID } from 'crypto';
 import * as zmq from 'zeromq';
-import { JupyterMessage, MessageCodec, WireError } from '../../kernel/jupyter/wire';
+import { JupyterMessage, MessageCodec, WireError } from '../wire';
 
 export interface ConnectionInfo {
   ip: string;

@@ -1,0 +1,255 @@
+/**
+ * `pertset reproduce` (and `npm start`): runs the paper's notebooks through our kernel, writes the
+ * executed notebooks, a static HTML report and results.json, and resumes after an interruption:
+ * a notebook whose executed copy is complete for the same source, mode and data is not run again,
+ * and the run folders the notebooks write (full mode) are in the output folder, so a notebook cut
+ * short resumes its training where it stopped.
+ */
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ConfigError } from '../api/errors';
+import { RECORD_METADATA_KEY } from '../api/display/metrics-table';
+import { RUN_MODES, type RunModeName } from '../api/run-mode';
+import { writeFileAtomic } from '../api/runs/atomic-dir';
+import { executeNotebook, type ExecuteNotebookCallbacks } from './execute-notebook';
+import { formatDuration } from '../api/display/html';
+import { buildHtmlReport } from './html-report';
+import { readNotebook, serializeNotebook, sourceText, type Notebook } from './nbformat';
+
+const PACKAGE_ROOT = path.resolve(__dirname, '..', '..', '..');
+/** The notebooks that reproduce the paper: `NN-name.ipynb` in the package's notebooks folder. */
+export const NOTEBOOKS_DIR = path.join(PACKAGE_ROOT, 'notebooks');
+export const REPORT_FILE = 'report.html';
+export const RESULTS_FILE = 'results.json';
+
+/** Printed by the kernel after the last cell: what the notebook ran on. */
+const ENVIRONMENT_PROBE = `console.log(JSON.stringify((() => {
+  let dataset = null;
+  try { const d = pertset.data.locateDataset('mnist'); dataset = { name: d.name, origin: d.origin, dir: d.dir }; } catch (e) { dataset = { error: String(e && e.message || e) }; }
+  return { backend: pertset.tf.getBackend(), tfjs: pertset.tf.version.tfjs, node: process.versions.node, dataset };
+})()))`;
+
+export interface NotebookEntry {
+  /** "01", "02", ... */
+  number: string;
+  file: string;
+}
+
+/** The numbered notebooks of `dir`, in order. */
+export function listNotebooks(dir = NOTEBOOKS_DIR): NotebookEntry[] {
+  if (!fs.existsSync(dir)) throw new ConfigError(`notebooks folder ${dir} not found`);
+  return fs.readdirSync(dir)
+    .filter((f) => /^\d\d-.*\.ipynb$/.test(f))
+    .sort()
+    .map((f) => ({ number: f.slice(0, 2), file: path.join(dir, f) }));
+}
+
+export interface ReproduceNotebooksOptions {
+  mode: RunModeName;
+  outDir: string;
+  /** Notebook numbers ("1", "02") or file names to run; default all. */
+  only?: string[];
+  /** The folder with mnist/ for the kernel (PERTSET_DATA); default: the kernel's own search path. */
+  data?: string;
+  notebooksDir?: string;
+  cellTimeoutSeconds?: number;
+  callbacks?: ExecuteNotebookCallbacks & {
+    onNotebookStart?(info: { number: string; name: string; index: number; total: number }): void;
+    onNotebookEnd?(info: { number: string; name: string; seconds: number; status: NotebookStatus; skipped: boolean }): void;
+  };
+}
+
+export type NotebookStatus = 'ok' | 'error';
+
+/** What `pertset reproduce` stores in an executed notebook's metadata, under "pertset". */
+export interface ExecutionRecord {
+  fingerprint: string;
+  mode: RunModeName;
+  status: NotebookStatus;
+  seconds: number;
+  executed: string;
+  error?: string;
+  environment?: Record<string, unknown>;
+}
+
+export interface RecordedTable {
+  record: string;
+  columns: string[];
+  rows: Array<Record<string, unknown>>;
+}
+
+export interface NotebookResult {
+  notebook: string;
+  status: NotebookStatus;
+  seconds: number;
+  executed: string;
+  error?: string;
+  environment?: Record<string, unknown>;
+  /** Every table the notebook recorded, by its record name. */
+  tables: Record<string, RecordedTable>;
+}
+
+export interface ReproduceResults {
+  mode: RunModeName;
+  generated: string;
+  /** Wall time of all notebooks as run (skipped ones count with their recorded time). */
+  seconds: number;
+  pertset: string;
+  notebooks: NotebookResult[];
+}
+
+export interface ReproduceNotebooksResult {
+  results: ReproduceResults;
+  outDir: string;
+  report: string;
+  resultsFile: string;
+  notebookFiles: string[];
+  /** Seconds this call spent (skipped notebooks cost nothing). */
+  seconds: number;
+}
+
+/** Source, mode and data: when any changes, an executed copy is stale. */
+function fingerprint(nb: Notebook, mode: string, data: string | undefined): string {
+  const hash = createHash('sha256');
+  for (const cell of nb.cells) hash.update(`${cell.cell_type}\0${sourceText(cell.source)}\0`);
+  hash.update(`${mode}\0${data ?? ''}`);
+  return hash.digest('hex').slice(0, 16);
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The rows of every recorded table of an executed notebook (see `MetricsTableOptions.record`). */
+export function recordedTables(nb: Notebook): Record<string, RecordedTable> {
+  const tables: Record<string, RecordedTable> = {};
+  for (const cell of nb.cells) {
+    if (cell.cell_type !== 'code') continue;
+    for (const out of cell.outputs) {
+      if (out.output_type !== 'display_data' && out.output_type !== 'execute_result') continue;
+      const rec = out.metadata?.[RECORD_METADATA_KEY] as RecordedTable | undefined;
+      if (rec && typeof rec.record === 'string') tables[rec.record] = rec;
+    }
+  }
+  return tables;
+}
+
+function selectNotebooks(all: NotebookEntry[], only: string[] | undefined): NotebookEntry[] {
+  if (!only || only.length === 0) return all;
+  return only.map((want) => {
+    const key = want.trim();
+    const found = all.find((n) => n.number === key.padStart(2, '0') || path.basename(n.file) === key || path.basename(n.file, '.ipynb') === key);
+    if (!found) throw new ConfigError(`--only: no notebook "${key}"; the notebooks are ${all.map((n) => `${n.number} (${path.basename(n.file)})`).join(', ')}`);
+    return found;
+  });
+}
+
+export async function reproduceNotebooks(options: ReproduceNotebooksOptions): Promise<ReproduceNotebooksResult> {
+  if (!(RUN_MODES as readonly string[]).includes(options.mode)) throw new ConfigError(`mode must be one of ${RUN_MODES.join(', ')}, got "${options.mode}"`);
+  const started = Date.now();
+  const outDir = path.resolve(options.outDir);
+  const data = options.data ? path.resolve(options.data) : undefined;
+  if (data && !fs.existsSync(data)) throw new ConfigError(`--data ${data} does not exist`);
+  const chosen = selectNotebooks(listNotebooks(options.notebooksDir), options.only);
+  // Every notebook is read and checked before the first one runs: a malformed file stops nothing half-way.
+  const sources = new Map(chosen.map((entry) => [entry.file, readNotebook(entry.file)]));
+  fs.mkdirSync(outDir, { recursive: true });
+  const cb = options.callbacks ?? {};
+  const results: NotebookResult[] = [];
+  const executedFiles: string[] = [];
+  for (const [index, entry] of chosen.entries()) {
+    const name = path.basename(entry.file);
+    const source = sources.get(entry.file) as Notebook;
+    const print = fingerprint(source, options.mode, data);
+    const outFile = path.join(outDir, name);
+    executedFiles.push(outFile);
+    cb.onNotebookStart?.({ number: entry.number, name, index, total: chosen.length });
+    const previous = fs.existsSync(outFile) ? safeRead(outFile) : undefined;
+    const prevRecord = previous?.metadata.pertset as ExecutionRecord | undefined;
+    let executed: Notebook;
+    let record: ExecutionRecord;
+    let skipped = false;
+    if (previous && prevRecord?.fingerprint === print && prevRecord.status === 'ok') {
+      executed = previous;
+      record = prevRecord;
+      skipped = true;
+    } else {
+      // Each notebook works in its own folder: its run folders (full mode) survive for resuming.
+      const workDir = path.join(outDir, 'work', entry.number);
+      fs.mkdirSync(workDir, { recursive: true });
+      const run = await executeNotebook(source, {
+        cwd: workDir,
+        env: { PERTSET_NOTEBOOK_MODE: options.mode, ...(data ? { PERTSET_DATA: data } : {}) },
+        cellTimeoutSeconds: options.cellTimeoutSeconds,
+        callbacks: cb,
+        probe: ENVIRONMENT_PROBE,
+      });
+      let environment: Record<string, unknown> | undefined;
+      try {
+        environment = run.probe ? (JSON.parse(run.probe.trim().split('\n').pop() as string) as Record<string, unknown>) : undefined;
+      } catch {
+        environment = undefined;
+      }
+      record = {
+        fingerprint: print,
+        mode: options.mode,
+        status: run.error ? 'error' : 'ok',
+        seconds: Math.round(run.seconds * 10) / 10,
+        executed: new Date().toISOString(),
+        ...(run.error ? { error: run.error.message } : {}),
+        ...(environment ? { environment } : {}),
+      };
+      executed = run.notebook;
+      executed.metadata = { ...executed.metadata, pertset: record };
+      writeFileAtomic(outFile, serializeNotebook(executed));
+    }
+    cb.onNotebookEnd?.({ number: entry.number, name, seconds: record.seconds, status: record.status, skipped });
+    results.push({
+      notebook: name,
+      status: record.status,
+      seconds: record.seconds,
+      executed: record.executed,
+      ...(record.error ? { error: record.error } : {}),
+      ...(record.environment ? { environment: record.environment } : {}),
+      tables: recordedTables(executed),
+    });
+  }
+  const summary: ReproduceResults = {
+    mode: options.mode,
+    generated: new Date().toISOString(),
+    seconds: Math.round(results.reduce((s, r) => s + r.seconds, 0) * 10) / 10,
+    pertset: packageVersion(),
+    notebooks: results,
+  };
+  const resultsFile = path.join(outDir, RESULTS_FILE);
+  writeFileAtomic(resultsFile, `${JSON.stringify(summary, null, 2)}\n`);
+  const report = path.join(outDir, REPORT_FILE);
+  const notebooks = executedFiles.map((f) => ({ file: path.basename(f), notebook: readNotebook(f) }));
+  const env = results.find((r) => r.environment)?.environment as { backend?: string; dataset?: { name?: string; dir?: string } } | undefined;
+  writeFileAtomic(report, buildHtmlReport(notebooks, {
+    title: 'Learning perturbation sets: the paper’s experiments, reproduced',
+    facts: [
+      ['mode', options.mode],
+      ['notebooks', results.map((r) => `${r.notebook} (${r.status}, ${formatDuration(r.seconds)})`).join('; ')],
+      ['total time', formatDuration(summary.seconds)],
+      ['dataset', env?.dataset?.name ? `${env.dataset.name} (${env.dataset.dir ?? ''})` : 'unknown'],
+      ['backend', env?.backend ?? 'unknown'],
+      ['pertset', summary.pertset],
+      ['generated', summary.generated],
+    ],
+  }));
+  return { results: summary, outDir, report, resultsFile, notebookFiles: executedFiles, seconds: (Date.now() - started) / 1000 };
+}
+
+function safeRead(file: string): Notebook | undefined {
+  try {
+    return readNotebook(file);
+  } catch {
+    return undefined;
+  }
+}
