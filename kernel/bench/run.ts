@@ -33,8 +33,14 @@ export interface WorkloadResult {
   ms: number;
   /** Median ms per step, PyTorch; null when not run. */
   torchMs: number | null;
-  /** ms / torchMs; null when PyTorch was not run. */
+  /** ms / torchMs (for a rate, torchSamplesPerSecond / samplesPerSecond); null when PyTorch was not run. */
   ratio: number | null;
+  /** Samples one step processes, for workloads measured as a rate (certification_throughput); else null. */
+  samplesPerStep: number | null;
+  /** samplesPerStep per median step, ours; null unless the workload is a rate. */
+  samplesPerSecond: number | null;
+  /** The same for PyTorch; null unless the workload is a rate and PyTorch ran. */
+  torchSamplesPerSecond: number | null;
   /** Our first (cold) step, ms. */
   firstMs: number;
   /** Peak RSS of our process while building and running the workload, bytes (see memory.ts). */
@@ -97,24 +103,27 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     let result: WorkloadResult;
     try {
       let t = performance.now();
-      workload.step();
+      await workload.step();
       const firstMs = performance.now() - t;
-      for (let i = 1; i < warmup; i++) workload.step();
+      for (let i = 1; i < warmup; i++) await workload.step();
       const times: number[] = [];
       for (let i = 0; i < steps; i++) {
         t = performance.now();
-        workload.step();
+        await workload.step();
         times.push(performance.now() - t);
       }
       // Memory is measured on one more step, untimed: profiling records every kernel.
       const tfjsBytes = tf.memory().numBytes;
-      const profile = await tf.profile(() => workload.step());
+      const profile = await tf.profile(async () => { await workload.step(); });
+      const ms = median(times);
+      const samplesPerStep = workload.samplesPerStep ?? null;
       result = {
-        name, ms: median(times), torchMs: null, ratio: null, firstMs,
+        name, ms, torchMs: null, ratio: null, firstMs,
+        samplesPerStep, samplesPerSecond: samplesPerStep === null ? null : samplesPerStep / (ms / 1000), torchSamplesPerSecond: null,
         peakRssBytes: peakRssBytes(), tfjsPeakBytes: Math.max(profile.peakBytes, tfjsBytes), tfjsBytes,
         wasmHeapBytes: wasmHeapBytes(), torchPeakRssBytes: null,
       };
-      log(`${name}: ${result.ms.toFixed(1)} ms/step (ours), peak RSS ${mb(result.peakRssBytes)} MB, tfjs peak ${mb(result.tfjsPeakBytes)} MB`);
+      log(`${name}: ${result.ms.toFixed(1)} ms/step (ours)${rate(result.samplesPerSecond)}, peak RSS ${mb(result.peakRssBytes)} MB, tfjs peak ${mb(result.tfjsPeakBytes)} MB`);
     } finally {
       workload.dispose();
     }
@@ -126,8 +135,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       if (ms !== undefined) {
         result.torchMs = ms;
         result.ratio = result.ms / ms;
+        result.torchSamplesPerSecond = result.samplesPerStep === null ? null : result.samplesPerStep / (ms / 1000);
         result.torchPeakRssBytes = one.peakRssBytes[name] ?? null;
-        log(`${name}: ${ms.toFixed(1)} ms/step (PyTorch)${result.torchPeakRssBytes === null ? '' : `, peak RSS ${mb(result.torchPeakRssBytes)} MB`}`);
+        log(`${name}: ${ms.toFixed(1)} ms/step (PyTorch)${rate(result.torchSamplesPerSecond)}${result.torchPeakRssBytes === null ? '' : `, peak RSS ${mb(result.torchPeakRssBytes)} MB`}`);
       }
     }
     results.push(result);
@@ -144,6 +154,10 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   };
 }
 
+function rate(samplesPerSecond: number | null): string {
+  return samplesPerSecond === null ? '' : ` = ${samplesPerSecond.toFixed(0)} samples/s`;
+}
+
 function mb(bytes: number): string {
   return (bytes / 2 ** 20).toFixed(0);
 }
@@ -158,12 +172,16 @@ export function formatBenchReport(r: BenchReport): string {
       ? `PyTorch: not run (${r.torch.error})`
       : `PyTorch ${r.torch.version}, ${r.torch.threads} threads, BLAS: ${r.torch.blas ?? 'torch default (no openblas-openmp found)'}`);
   }
-  lines.push(`median of ${r.steps} timed steps after ${r.warmup} warm-up, batch 128`);
+  const rated = r.workloads.filter((w) => w.samplesPerStep !== null).map((w) => `${w.name}: ${w.samplesPerStep} samples`);
+  lines.push(`median of ${r.steps} timed steps after ${r.warmup} warm-up, batch 128${rated.length ? ` (a step of ${rated.join(', ')})` : ''}`);
   lines.push(`memory in MiB: peak RSS ${r.peakRssPerWorkload ? 'per workload' : 'of the whole process so far'} (both include the runtime), tfjs = peak live tensor bytes in a step${r.workloads.some((w) => w.wasmHeapBytes !== null) ? ', wasm heap = its size after the workload' : ''}`, '');
   const wasm = r.workloads.some((w) => w.wasmHeapBytes !== null);
-  const header = ['workload', 'ours ms/step', 'PyTorch ms/step', 'ours/PyTorch', 'ours RSS', 'tfjs', ...(wasm ? ['wasm heap'] : []), 'PyTorch RSS'];
+  const rates = r.workloads.some((w) => w.samplesPerSecond !== null);
+  const perSecond = (v: number | null) => (v === null ? '-' : v.toFixed(0));
+  const header = ['workload', 'ours ms/step', 'PyTorch ms/step', 'ours/PyTorch', ...(rates ? ['ours samples/s', 'PyTorch samples/s'] : []), 'ours RSS', 'tfjs', ...(wasm ? ['wasm heap'] : []), 'PyTorch RSS'];
   const rows = r.workloads.map((w) => [
     w.name, w.ms.toFixed(1), w.torchMs === null ? '-' : w.torchMs.toFixed(1), w.ratio === null ? '-' : `${w.ratio.toFixed(2)}×`,
+    ...(rates ? [perSecond(w.samplesPerSecond), perSecond(w.torchSamplesPerSecond)] : []),
     mb(w.peakRssBytes), mb(w.tfjsPeakBytes), ...(wasm ? [w.wasmHeapBytes === null ? '-' : mb(w.wasmHeapBytes)] : []),
     w.torchPeakRssBytes === null ? '-' : mb(w.torchPeakRssBytes),
   ]);

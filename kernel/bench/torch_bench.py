@@ -1,6 +1,6 @@
 """PyTorch twins of the `pertset bench` workloads (kernel/bench/workloads.ts), batch 128.
 
-The CVAE workloads use the parity-tested twin models (scripts/torch/twin_models.py). Run by
+The CVAE and MNISTConv workloads use the parity-tested twin models (scripts/torch/twin_models.py). Run by
 `pertset bench` with Debian's /usr/bin/python3 and, when installed, the OpenMP build of OpenBLAS
 on LD_LIBRARY_PATH. Prints one JSON object: torch version, threads, and per workload the median
 ms of the timed steps after the warm-up steps and the peak RSS over the workload.
@@ -101,6 +101,86 @@ def latent_pgd_step(arch):
     return step
 
 
+# The shipped cvae_attack configs: (CVAE, latent radius, PGD step, PGD steps).
+ATTACK = {'mnist_stn': (14.0, 2.8, 7), 'mnist_fc': (28.0, 5.6, 7)}
+ATTACK_LABEL_MARGIN = 30.0
+SMOOTHING_BATCH = 500
+SMOOTHING_SIGMA = 1.67
+
+
+def frozen_cvae(arch):
+    cvae = twin_models.build(arch).eval()
+    for p in cvae.parameters():
+        p.requires_grad_(False)
+    return cvae
+
+
+def training_latent_pgd(cvae, classifier, x, y, eps, alpha, steps):
+    """The reference's CVAE_attack (attacks.py) as pertset's robust training runs it: random start in
+    the ball, normalised-gradient ascent on the mean CE, only still-correct examples move, per-example
+    l2 projection, stop once nothing is correct; returns the decoded adversarial images."""
+    with torch.no_grad():
+        mu, logvar = cvae.prior(x)
+        sigma = (0.5 * logvar).exp()
+        u = torch.randn_like(mu)
+        u = u * (eps * torch.rand(u.size(0), 1) / u.norm(dim=1, keepdim=True))
+    for _ in range(steps):
+        u.requires_grad_(True)
+        out = classifier(cvae.generate(x, mu + sigma * u))
+        correct = out.argmax(1) == y
+        (g,) = torch.autograd.grad(F.cross_entropy(out, y), u)
+        if not correct.any():
+            break
+        with torch.no_grad():
+            g = g / g.norm(dim=1, keepdim=True).clamp_min(1e-12)
+            stepped = u + alpha * g
+            projected = stepped * (eps / stepped.norm(dim=1, keepdim=True).clamp_min(1e-12)).clamp(max=1)
+            u = torch.where(correct[:, None], projected, u)
+        u = u.detach()
+    with torch.no_grad():
+        return cvae.generate(x, mu + sigma * u)
+
+
+def cvae_attack_train_step(arch):
+    eps, alpha, steps = ATTACK[arch]
+    cvae = frozen_cvae(arch)
+    side = INPUT_SIZE[arch]
+    classifier = twin_models.mnist_conv_classifier(side).train()
+    opt = torch.optim.Adam(classifier.parameters(), lr=1e-3)
+    x, _ = image_pair(side)
+    # Class 0 by a margin no attack step overcomes, so all 7 PGD steps run, as ours (workloads.ts).
+    with torch.no_grad():
+        classifier[7].bias.copy_(ATTACK_LABEL_MARGIN * F.one_hot(torch.tensor(0), 10).float())
+    y = torch.zeros(BATCH, dtype=torch.long)
+
+    def step():
+        adv = training_latent_pgd(cvae, classifier, x, y, eps, alpha, steps)
+        loss = torch.max(F.cross_entropy(classifier(x), y, reduction='none'),
+                         F.cross_entropy(classifier(adv), y, reduction='none')).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+def certification_throughput():
+    cvae = frozen_cvae('mnist_stn')
+    classifier = twin_models.mnist_conv_classifier(42).eval()
+    x1 = image_pair(42)[0][:1]
+
+    @torch.no_grad()
+    def step():
+        mu, logvar = cvae.prior(x1)
+        u = SMOOTHING_SIGMA * torch.randn(SMOOTHING_BATCH, mu.shape[1])
+        z = mu + (0.5 * logvar).exp() * u
+        predicted = classifier(cvae.generate(x1.expand(SMOOTHING_BATCH, -1, -1, -1), z)).argmax(1)
+        return torch.bincount(predicted, minlength=10).tolist()
+
+    return step
+
+
 WORKLOADS = {
     'mnist_fc_cvae_train_step': lambda: cvae_train_step('mnist_fc'),
     'conv_classifier_train_step': conv_classifier_train_step,
@@ -108,6 +188,9 @@ WORKLOADS = {
     'mnist_conv_cvae_train_step': lambda: cvae_train_step('mnist_conv'),
     'mnist_stn_cvae_train_step': lambda: cvae_train_step('mnist_stn'),
     'mnist_stn_latent_pgd_step': lambda: latent_pgd_step('mnist_stn'),
+    'mnist_conv_cvae_attack_train_step': lambda: cvae_attack_train_step('mnist_stn'),
+    'mnist_conv_cvae_attack_linf_train_step': lambda: cvae_attack_train_step('mnist_fc'),
+    'certification_throughput': certification_throughput,
 }
 
 

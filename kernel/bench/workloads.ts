@@ -9,23 +9,42 @@
  *  - latent_pgd_step (mnist_fc, ε = 28) and mnist_stn_latent_pgd_step (ε = 14): one
  *    normalised-gradient ascent step on the prior-normalised latent δ through the generator, then
  *    projection onto the ℓ2 ball ‖δ‖ ≤ ε; step α = ε/20, as the paper's evaluation.
+ *  - mnist_conv_cvae_attack_train_step (RTS: mnist_stn CVAE, 42×42) and
+ *    mnist_conv_cvae_attack_linf_train_step (ℓ∞: mnist_fc CVAE, 28×28): one robust-training step
+ *    of the shipped `cvae_attack` configs through `robustTrain.robustGradients` (the MNISTConv
+ *    classifier, latent PGD 7 steps at α = ε/5 through the frozen eval-mode CVAE, per-example
+ *    max(clean, adversarial) cross-entropy), then Adam. The classifier's output bias favours
+ *    class 0 by a margin no attack step overcomes and every label is 0, so every example stays
+ *    correct and both sides run all 7 PGD steps (the attack stops once nothing is correct, which
+ *    at random initialisation would otherwise happen after a seed-dependent number of steps).
+ *  - certification_throughput: one batch of randomized smoothing in latent space as
+ *    `robustness.smoothedPredict` draws it (500 samples z = μ_p(x) + σ_p(x)·σ·n of one image,
+ *    decoded by the mnist_stn CVAE and classified by MNISTConv, class counts); reported as
+ *    decoded-and-classified samples per second.
  */
 import * as tf from '@tensorflow/tfjs';
 import { FusedAdam } from '../api/backend/adam';
 import { createCVAE, type ArchitectureName } from '../api/models';
 import { klDiagonalGaussian, reconstructionFromLogits } from '../api/models/losses';
+import { createClassifier } from '../api/classifiers';
+import { loadRobustConfig } from '../api/config/robust';
+import { robustGradients } from '../api/robust-train';
+import { smoothedPredict } from '../api/robustness';
 
 export const BATCH = 128;
 export const WORKLOAD_NAMES = [
   'mnist_fc_cvae_train_step', 'conv_classifier_train_step', 'latent_pgd_step',
   'mnist_conv_cvae_train_step', 'mnist_stn_cvae_train_step', 'mnist_stn_latent_pgd_step',
+  'mnist_conv_cvae_attack_train_step', 'mnist_conv_cvae_attack_linf_train_step', 'certification_throughput',
 ] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
-/** A prepared workload: `step()` runs one step and returns once its result is computed. */
+/** A prepared workload: `step()` runs one step and returns (or resolves) once its result is computed. */
 export interface Workload {
-  step(): void;
+  step(): void | Promise<void>;
   dispose(): void;
+  /** Samples one step processes, for workloads reported as a rate (samples per second). */
+  samplesPerStep?: number;
 }
 
 /** MNIST-like inputs of `size`×`size`×1: x in [0, 1], x̃ = clip(x + U(−0.3, 0.3)). */
@@ -131,6 +150,53 @@ function latentPgdStep(arch: ArchitectureName): Workload {
   };
 }
 
+/** Shipped `cvae_attack` configs (ε, α, steps): the RTS set on mnist_stn, the ℓ∞ set on mnist_fc. */
+const ATTACK_CONFIG: Partial<Record<ArchitectureName, string>> = { mnist_stn: 'mnist_rts_conv_cvae_attack', mnist_fc: 'mnist_linf_conv_cvae_attack' };
+
+/** Logit margin of class 0 in the robust-training workloads (see the file comment). */
+const ATTACK_LABEL_MARGIN = 30;
+
+function cvaeAttackTrainStep(arch: ArchitectureName): Workload {
+  const config = loadRobustConfig(ATTACK_CONFIG[arch]!);
+  const cvae = createCVAE(arch, { seed: 0 });
+  const side = cvae.inputShape[0];
+  const classifier = createClassifier({ architecture: 'mnist_conv', inputShape: [side, side, 1] }, { seed: 0 });
+  const vars = classifier.trainableVariables();
+  const x = tf.tidy(() => imagePair(6, side).x);
+  tf.tidy(() => classifier.variables.get('7/bias')!.assign(tf.oneHot(0, 10).mul(ATTACK_LABEL_MARGIN).reshape([10])));
+  const batch = { x, xPerturbed: x, y: tf.zeros([BATCH], 'int32') as tf.Tensor1D };
+  const adam = new FusedAdam({ learningRate: 1e-3 });
+  let seed = 0;
+  return {
+    step: async () => {
+      const s = await robustGradients(config, classifier, cvae, vars, batch, seed++);
+      adam.applyGradients(vars, s.grads);
+      tf.dispose(s.grads);
+    },
+    dispose: () => { adam.dispose(); classifier.dispose(); cvae.dispose(); tf.dispose([x, batch.y]); },
+  };
+}
+
+/** Samples per smoothing batch: `smoothedPredict`'s default batch size. */
+const SMOOTHING_BATCH = 500;
+/** Latent noise scale of the middle shipped RTS smoothing config (it does not change the cost). */
+const SMOOTHING_SIGMA = 1.67;
+
+function certificationThroughput(): Workload {
+  const cvae = createCVAE('mnist_stn', { seed: 0 });
+  const side = cvae.inputShape[0];
+  const classifier = createClassifier({ architecture: 'mnist_conv', inputShape: [side, side, 1] }, { seed: 0 });
+  const x1 = tf.tidy(() => tf.slice(imagePair(7, side).x, [0, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D);
+  let seed = 0;
+  return {
+    step: async () => {
+      await smoothedPredict(cvae, (x) => classifier.logits(x), x1, { sigma: SMOOTHING_SIGMA, n: SMOOTHING_BATCH, batchSize: SMOOTHING_BATCH, seed: seed++ });
+    },
+    dispose: () => { classifier.dispose(); cvae.dispose(); x1.dispose(); },
+    samplesPerStep: SMOOTHING_BATCH,
+  };
+}
+
 export const WORKLOADS: Record<WorkloadName, () => Workload> = {
   mnist_fc_cvae_train_step: () => cvaeTrainStep('mnist_fc'),
   conv_classifier_train_step: convClassifierTrainStep,
@@ -138,4 +204,7 @@ export const WORKLOADS: Record<WorkloadName, () => Workload> = {
   mnist_conv_cvae_train_step: () => cvaeTrainStep('mnist_conv'),
   mnist_stn_cvae_train_step: () => cvaeTrainStep('mnist_stn'),
   mnist_stn_latent_pgd_step: () => latentPgdStep('mnist_stn'),
+  mnist_conv_cvae_attack_train_step: () => cvaeAttackTrainStep('mnist_stn'),
+  mnist_conv_cvae_attack_linf_train_step: () => cvaeAttackTrainStep('mnist_fc'),
+  certification_throughput: certificationThroughput,
 };

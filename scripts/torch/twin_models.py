@@ -1,5 +1,6 @@
-"""An independent PyTorch implementation of the three MNIST CVAEs (the paper's architectures), the
-twin that pertset's parity tests check against, its benchmark runs and its training parity script.
+"""An independent PyTorch implementation of the three MNIST CVAEs (the paper's architectures) and of
+the robustness experiments' MNISTConv classifier: the twin that pertset's parity tests check
+against, its benchmark runs and its training parity script.
 
 Module attribute names are chosen so that state_dict keys are the reference implementation's
 (``prior.fc1.weight``, ``generator.stns.0.localization.1.weight``, ...), which is what lets a
@@ -160,6 +161,19 @@ def build(arch):
     if arch == "mnist_stn":
         return TwinCVAE(StnGaussianHead(1), StnGaussianHead(2), StnGenerator())
     raise ValueError(f"unknown architecture {arch!r}")
+
+
+# ---------------------------------------------------------------- the classifier
+
+def mnist_conv_classifier(side=28, num_classes=10):
+    """The reference's MNISTConv (robustness/classifiers.py) as its nn.Sequential, so state_dict keys
+    are ``0.weight`` … ``7.bias``: conv4×4 s2 p1 1→32, ReLU, conv4×4 s2 p1 32→64, ReLU, flatten,
+    Linear(64·s·s → 1024), ReLU, Linear(1024 → classes); s = 7 on 28×28, 10 on the 42×42 RTS canvas."""
+    s = side
+    for _ in range(2):
+        s = (s + 2 - 4) // 2 + 1
+    return nn.Sequential(nn.Conv2d(1, 32, 4, 2, 1), nn.ReLU(), nn.Conv2d(32, 64, 4, 2, 1), nn.ReLU(), nn.Flatten(),
+                         nn.Linear(64 * s * s, 1024), nn.ReLU(), nn.Linear(1024, num_classes))
 
 
 # ---------------------------------------------------------------- losses (as the reference's cvae.py)

@@ -1,6 +1,7 @@
 /**
- * `pertset bench --json` end to end, tiny (1 timed step): checks the JSON contract and that the
- * memory figures are consistent, never speed.
+ * `pertset bench --json` end to end, tiny (1 timed step, no warm-up): checks the JSON contract
+ * and that the memory figures are consistent, never speed. The CVAE-model workloads and the
+ * robustness ones (robust-training step, certification throughput) run in separate tests.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -8,14 +9,19 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { DEPENDENCIES, need, REPO_ROOT } from '../helpers/env';
 
-const WORKLOADS = [
+const MODEL_WORKLOADS = [
   'mnist_fc_cvae_train_step', 'conv_classifier_train_step', 'latent_pgd_step',
   'mnist_conv_cvae_train_step', 'mnist_stn_cvae_train_step', 'mnist_stn_latent_pgd_step',
 ];
+const ROBUSTNESS_WORKLOADS = ['mnist_conv_cvae_attack_train_step', 'mnist_conv_cvae_attack_linf_train_step', 'certification_throughput'];
+/** Every workload, in the order `pertset bench` runs them by default. */
+const WORKLOADS = [...MODEL_WORKLOADS, ...ROBUSTNESS_WORKLOADS];
+const TINY = ['--steps', '1', '--warmup', '0'];
 const MiB = 2 ** 20;
 
 interface Workload {
   name: string; ms: unknown; torchMs: unknown; ratio: unknown;
+  samplesPerStep: unknown; samplesPerSecond: unknown; torchSamplesPerSecond: unknown;
   peakRssBytes: unknown; tfjsPeakBytes: unknown; tfjsBytes: unknown; wasmHeapBytes: unknown; torchPeakRssBytes: unknown;
 }
 
@@ -57,29 +63,62 @@ function checkMemory(w: Workload, out: Record<string, unknown>): void {
   }
 }
 
-test('pertset bench --json --steps 1: one JSON object with ours and PyTorch, time and memory, per workload', (t) => {
+/** Time, ratio and memory of a workload run on both sides; a rate's samples/s agree with its ms/step. */
+function checkBothSides(w: Workload, out: Record<string, unknown>): void {
+  positiveFinite(w.ms, `${w.name}.ms`);
+  positiveFinite(w.torchMs, `${w.name}.torchMs`);
+  positiveFinite(w.ratio, `${w.name}.ratio`);
+  assert.ok(Math.abs((w.ratio as number) - (w.ms as number) / (w.torchMs as number)) < 1e-9 * (w.ratio as number));
+  checkMemory(w, out);
+  positiveFinite(w.torchPeakRssBytes, `${w.name}.torchPeakRssBytes`);
+  assert.ok((w.torchPeakRssBytes as number) > 50 * MiB, `${w.name}.torchPeakRssBytes ${String(w.torchPeakRssBytes)}`);
+  if (w.samplesPerStep === null) {
+    assert.equal(w.samplesPerSecond, null, `${w.name}: a rate without samples per step`);
+    assert.equal(w.torchSamplesPerSecond, null, `${w.name}: a PyTorch rate without samples per step`);
+    return;
+  }
+  positiveFinite(w.samplesPerStep, `${w.name}.samplesPerStep`);
+  for (const [rate, ms] of [[w.samplesPerSecond, w.ms], [w.torchSamplesPerSecond, w.torchMs]] as const) {
+    positiveFinite(rate, `${w.name} samples/s`);
+    const expected = (w.samplesPerStep as number) / ((ms as number) / 1000);
+    assert.ok(Math.abs((rate as number) - expected) <= 1e-9 * expected, `${w.name}: ${String(rate)} samples/s, expected ${expected}`);
+  }
+}
+
+test('pertset bench --json: the CVAE-model workloads, ours and PyTorch, time and memory', (t) => {
   if (!need(t, DEPENDENCIES.torch)) return;
-  const out = bench(['--steps', '1']);
+  const out = bench([...TINY, '--only', MODEL_WORKLOADS.join(',')]);
   checkBackend(out);
   assert.equal(typeof out.peakRssPerWorkload, 'boolean');
   const workloads = out.workloads as Workload[];
-  assert.deepEqual(workloads.map((w) => w.name), WORKLOADS);
+  assert.deepEqual(workloads.map((w) => w.name), MODEL_WORKLOADS);
   for (const w of workloads) {
-    positiveFinite(w.ms, `${w.name}.ms`);
-    positiveFinite(w.torchMs, `${w.name}.torchMs`);
-    positiveFinite(w.ratio, `${w.name}.ratio`);
-    assert.ok(Math.abs((w.ratio as number) - (w.ms as number) / (w.torchMs as number)) < 1e-9 * (w.ratio as number));
-    checkMemory(w, out);
-    positiveFinite(w.torchPeakRssBytes, `${w.name}.torchPeakRssBytes`);
-    assert.ok((w.torchPeakRssBytes as number) > 50 * MiB, `${w.name}.torchPeakRssBytes ${String(w.torchPeakRssBytes)}`);
+    checkBothSides(w, out);
+    assert.equal(w.samplesPerStep, null, `${w.name} is timed per step, not as a rate`);
   }
   // A larger model holds more: the STN CVAE's parameters and Adam state exceed mnist_fc's.
   const live = (name: string) => workloads.find((w) => w.name === name)!.tfjsPeakBytes as number;
   assert.ok(live('mnist_stn_cvae_train_step') > live('latent_pgd_step'), 'STN training step peaks above the mnist_fc PGD step');
 });
 
+test('pertset bench --json: the robust-training steps and certification throughput, ours and PyTorch', (t) => {
+  if (!need(t, DEPENDENCIES.torch)) return;
+  const out = bench([...TINY, '--only', ROBUSTNESS_WORKLOADS.join(',')]);
+  checkBackend(out);
+  const workloads = out.workloads as Workload[];
+  assert.deepEqual(workloads.map((w) => w.name), ROBUSTNESS_WORKLOADS);
+  for (const w of workloads) checkBothSides(w, out);
+  const byName = (name: string) => workloads.find((w) => w.name === name)!;
+  // Certification is a rate: 500 decoded-and-classified samples a step (smoothing's default batch).
+  assert.equal(byName('certification_throughput').samplesPerStep, 500);
+  assert.equal(byName('mnist_conv_cvae_attack_train_step').samplesPerStep, null);
+  // Seven PGD steps through the STN generator cost more than through mnist_fc's two dense layers.
+  assert.ok((byName('mnist_conv_cvae_attack_train_step').ms as number) > (byName('mnist_conv_cvae_attack_linf_train_step').ms as number),
+    'the RTS (mnist_stn) robust step is slower than the l-inf (mnist_fc) one');
+});
+
 test('pertset bench --no-torch reports null torchMs and ratio', () => {
-  const out = bench(['--steps', '1', '--no-torch', '--only', 'latent_pgd_step']);
+  const out = bench([...TINY, '--no-torch', '--only', 'latent_pgd_step']);
   checkBackend(out);
   const workloads = out.workloads as Workload[];
   assert.equal(workloads.length, 1);
@@ -91,10 +130,12 @@ test('pertset bench --no-torch reports null torchMs and ratio', () => {
   checkMemory(workloads[0], out);
 });
 
-test('pertset bench --only rejects an unknown workload, naming the known ones', () => {
+test('pertset bench --only rejects an unknown workload, naming every known one', () => {
   const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'pertset.js'), 'bench', '--only', 'mnist_conv_cvae_train_step,nope'], { cwd: REPO_ROOT, encoding: 'utf8' });
   assert.notEqual(r.status, 0);
-  assert.match(r.stderr, /unknown workload "nope"; expected .*mnist_stn_latent_pgd_step/);
+  const m = /unknown workload "nope"; expected (.*)$/m.exec(r.stderr);
+  assert.ok(m, `no list of workloads in: ${r.stderr}`);
+  assert.deepEqual(m[1].split(', '), WORKLOADS);
 });
 
 test('pertset bench rejects a bad option with a message naming it', () => {

@@ -3,6 +3,7 @@
 
   torch_twin.py model ARCH WEIGHTS INPUTS OUT RADIUS   forward outputs, losses, train-mode BN, gradients
   torch_twin.py sampler INPUTS OUT                     affine_grid + grid_sample forward and backward
+  torch_twin.py classifier SIDE WEIGHTS INPUTS OUT     MNISTConv logits, per-example CE and its gradients
   torch_twin.py save-state-dict ARCH WEIGHTS FILE      a torch.save'd reference-style checkpoint
 
 Every directory is in pertset's exchange format (scripts/torch/pertset_weights.py).
@@ -79,6 +80,19 @@ def run_sampler(inputs_dir, out_dir):
     save_tensors(out, out_dir)
 
 
+def run_classifier(side, weights_dir, inputs_dir, out_dir):
+    model = tm.mnist_conv_classifier(side)
+    model.load_state_dict(load_tensors(weights_dir), strict=True)
+    inp = load_tensors(inputs_dir)
+    logits = model(inp["x"])
+    ce = torch.nn.functional.cross_entropy(logits, inp["y"].long(), reduction="none")
+    ce.mean().backward()
+    out = {"logits": logits.detach(), "ce": ce.detach()}
+    for k, p in model.named_parameters():
+        out[f"grad/{k}"] = p.grad
+    save_tensors(out, out_dir)
+
+
 def save_state_dict(arch, weights_dir, file):
     model = load_model(arch, weights_dir)
     # As the reference's train.py saves checkpoints.
@@ -91,6 +105,8 @@ if __name__ == "__main__":
         run_model(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], float(sys.argv[6]))
     elif task == "sampler":
         run_sampler(sys.argv[2], sys.argv[3])
+    elif task == "classifier":
+        run_classifier(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5])
     elif task == "save-state-dict":
         save_state_dict(sys.argv[2], sys.argv[3], sys.argv[4])
     else:

@@ -8,8 +8,10 @@ import * as tf from '@tensorflow/tfjs';
 export const CUSTOM_KERNELS = {
   /** inputs {image [b,h,w,c], theta [b,6] or [b,2,3]}, attrs {outputSize, alignCorners} → warped [b,oh,ow,c]. */
   affineGridSample: 'PertsetAffineGridSample',
-  /** inputs {dy, image, theta}, same attrs → [dImage, dTheta]. */
-  affineGridSampleGrad: 'PertsetAffineGridSampleGrad',
+  /** inputs {dy, image, theta}, same attrs → dImage (the gradient of sum(dy · warped) to the image). */
+  affineGridSampleGradImage: 'PertsetAffineGridSampleGradImage',
+  /** inputs {dy, image, theta}, same attrs → dTheta (its gradient to theta, theta's shape). */
+  affineGridSampleGradTheta: 'PertsetAffineGridSampleGradTheta',
   /** inputs {x [b,h,w,c]}, attrs {pad} → reflection-padded [b,h+2p,w+2p,c]. */
   reflectPad2d: 'PertsetReflectPad2d',
   /** inputs {dy [b,h+2p,w+2p,c]}, attrs {pad} → dx [b,h,w,c]. */
@@ -18,6 +20,8 @@ export const CUSTOM_KERNELS = {
   batchNormTrain: 'PertsetBatchNormTrain',
   /** inputs {dy, x, gamma, mean, variance}, attrs {epsilon} → [dx, dGamma, dBeta]. */
   batchNormTrainGrad: 'PertsetBatchNormTrainGrad',
+  /** inputs {x [..., c], mean [c], scale [c], beta [c]} → (x − mean)·scale + beta (eval-mode batch norm). */
+  channelAffine: 'PertsetChannelAffine',
 } as const;
 
 export type CustomKernelName = (typeof CUSTOM_KERNELS)[keyof typeof CUSTOM_KERNELS];

@@ -5,9 +5,11 @@
  *
  * Why hand-written: tfjs has no grid-sample op, and building it from `tf.gather` would need the
  * gather gradient (`UnsortedSegmentSum`), which the wasm backend lacks. With the native
- * accelerator the forward and backward passes are the kernels `PertsetAffineGridSample` /
- * `PertsetAffineGridSampleGrad`, working in place on the wasm heap; elsewhere they run as the
- * plain loops below over copies of the tensors' data. Both mirror PyTorch's CPU kernels:
+ * accelerator the forward pass is the kernel `PertsetAffineGridSample`, working in place on the
+ * wasm heap, with a registered gradient whose two parts (`PertsetAffineGridSampleGradImage`,
+ * `…GradTheta`) run only when the backward pass needs them: the models sample their input image,
+ * so only the theta gradient is ever needed there. Elsewhere forward and backward run as the plain
+ * loops below over copies of the tensors' data. Both mirror PyTorch's CPU kernels:
  * coordinates are unnormalised, clipped to the border, and each output pixel blends its four
  * neighbours. Only first-order gradients are provided.
  *
@@ -16,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../errors';
-import { CUSTOM_KERNELS, customKernelAvailable, runCustomKernel, runCustomKernelN } from '../backend/custom-kernels';
+import { CUSTOM_KERNELS, customKernelAvailable, runCustomKernel } from '../backend/custom-kernels';
 
 export interface AffineGridSampleOptions {
   /** Output [height, width]; default the input's. */
@@ -41,17 +43,16 @@ export function affineGridSample(image: tf.Tensor4D, theta: tf.Tensor, options: 
   const [, inH, inW, channels] = image.shape;
   const [outH, outW] = options.outputSize ?? [inH, inW];
   const geometry: Geometry = { batch, inH, inW, channels, outH, outW, alignCorners: options.alignCorners ?? false };
+  const attrs = { outputSize: [outH, outW], alignCorners: geometry.alignCorners };
+  if (customKernelAvailable(CUSTOM_KERNELS.affineGridSample)) {
+    registerSamplerGradient();
+    return tf.tidy(() => runCustomKernel(CUSTOM_KERNELS.affineGridSample, { image: tf.cast(image, 'float32'), theta: tf.cast(theta, 'float32') }, attrs)) as tf.Tensor4D;
+  }
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [img, th, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     save([img, th]);
-    const attrs = { outputSize: [outH, outW], alignCorners: geometry.alignCorners };
-    const value = customKernelAvailable(CUSTOM_KERNELS.affineGridSample)
-      ? runCustomKernel(CUSTOM_KERNELS.affineGridSample, { image: img, theta: th }, attrs) as tf.Tensor4D
-      : tf.tensor4d(sampleForward(img.dataSync() as Float32Array, th.dataSync() as Float32Array, geometry), [batch, outH, outW, channels]);
+    const value = tf.tensor4d(sampleForward(img.dataSync() as Float32Array, th.dataSync() as Float32Array, geometry), [batch, outH, outW, channels]);
     const gradFunc = (dy: tf.Tensor4D, saved: tf.Tensor[]): tf.Tensor[] => {
-      if (customKernelAvailable(CUSTOM_KERNELS.affineGridSampleGrad)) {
-        return runCustomKernelN(CUSTOM_KERNELS.affineGridSampleGrad, { dy, image: saved[0], theta: saved[1] }, attrs);
-      }
       const [dImage, dTheta] = sampleBackward(dy.dataSync() as Float32Array, saved[0].dataSync() as Float32Array,
         saved[1].dataSync() as Float32Array, geometry);
       return [tf.tensor(dImage, saved[0].shape), tf.tensor(dTheta, saved[1].shape)];
@@ -59,6 +60,25 @@ export function affineGridSample(image: tf.Tensor4D, theta: tf.Tensor, options: 
     return { value, gradFunc };
   });
   return tf.tidy(() => op(tf.cast(image, 'float32'), tf.cast(theta, 'float32'))) as tf.Tensor4D;
+}
+
+let samplerGradientRegistered = false;
+
+/** The native sampler kernel's gradient, one closure per input so each part runs only when needed. */
+function registerSamplerGradient(): void {
+  if (samplerGradientRegistered) return;
+  samplerGradientRegistered = true;
+  tf.registerGradient({
+    kernelName: CUSTOM_KERNELS.affineGridSample,
+    inputsToSave: ['image', 'theta'],
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+      const inputs = { dy: dy as tf.Tensor, image: saved[0], theta: saved[1] };
+      return {
+        image: () => runCustomKernel(CUSTOM_KERNELS.affineGridSampleGradImage, inputs, attrs),
+        theta: () => runCustomKernel(CUSTOM_KERNELS.affineGridSampleGradTheta, inputs, attrs),
+      };
+    },
+  });
 }
 
 /** Sizes of one sampling call (exported with the raw kernels for the float64 gradient tests). */

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CUSTOM_KERNELS, customKernelAvailable, runCustomKernel, runCustomKernelN } from '../backend/custom-kernels';
 import { ArgumentError } from '../errors';
 import { torchDefaultUniform } from './init';
+import { linearConv2d } from './linear-conv';
 import type { VariableStore } from './variable-store';
 
 /** `nn.Linear`: kernel [in, out] (PyTorch's weight transposed), bias [out]. */
@@ -53,6 +54,9 @@ export class Conv2d {
   }
 
   apply(x: tf.Tensor4D, activation: 'linear' | 'relu' = 'linear'): tf.Tensor4D {
+    // Linear: differentiated per input (see linear-conv.ts). With ReLU, tf.fused.conv2d already
+    // splits into separately differentiated ops whenever a gradient is being recorded.
+    if (activation === 'linear') return linearConv2d(x, this.kernel as tf.Tensor4D, this.bias as tf.Tensor1D | null, this.stride, this.padding);
     return tf.fused.conv2d({
       x, filter: this.kernel as tf.Tensor4D, strides: this.stride, pad: this.padding, bias: this.bias ?? undefined, activation,
     });
@@ -97,6 +101,7 @@ export class BatchNorm2d {
     // Elementary ops rather than tf.batchNorm, so the gradient through the batch statistics is
     // the plain chain rule on every backend.
     const scale = tf.mul(tf.rsqrt(tf.add(variance, BATCH_NORM_EPSILON)), this.gamma);
+    if (!training && x.dtype === 'float32' && customKernelAvailable(CUSTOM_KERNELS.channelAffine)) return channelAffine(x, mean, scale, this.beta);
     return tf.add(tf.mul(tf.sub(x, mean), scale), this.beta);
   }
 
@@ -131,6 +136,39 @@ export class BatchNorm2d {
     newMean.dispose();
     newVariance.dispose();
   }
+}
+
+let channelAffineGradientRegistered = false;
+
+/**
+ * (x − mean)·scale + beta per channel as one native kernel (eval-mode batch norm), the same float32
+ * steps as the tfjs ops it replaces. Its gradient is registered per input: the latent attacks
+ * differentiate the frozen generator only with respect to x, which is one more pass of the
+ * kernel (dy·scale); the parameters' parts (rarely asked for in eval mode) are tfjs ops.
+ */
+function channelAffine(x: tf.Tensor4D, mean: tf.Tensor, scale: tf.Tensor, beta: tf.Tensor): tf.Tensor4D {
+  if (!channelAffineGradientRegistered) {
+    channelAffineGradientRegistered = true;
+    tf.registerGradient({
+      kernelName: CUSTOM_KERNELS.channelAffine,
+      inputsToSave: ['x', 'mean', 'scale'],
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const g = dy as tf.Tensor;
+        const [input, m, s] = saved;
+        const axes = g.shape.slice(0, -1).map((_, i) => i);
+        return {
+          x: () => tf.tidy(() => {
+            const zero = tf.zerosLike(s);
+            return runCustomKernel(CUSTOM_KERNELS.channelAffine, { x: g, mean: zero, scale: s, beta: zero });
+          }),
+          mean: () => tf.neg(tf.sum(tf.mul(g, s), axes)),
+          scale: () => tf.sum(tf.mul(g, tf.sub(input, m)), axes),
+          beta: () => tf.sum(g, axes),
+        };
+      },
+    });
+  }
+  return runCustomKernel(CUSTOM_KERNELS.channelAffine, { x, mean, scale, beta }) as tf.Tensor4D;
 }
 
 /**

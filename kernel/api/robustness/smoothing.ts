@@ -139,6 +139,9 @@ interface Sampler {
 /** Class counts of the base classifier over `num` noisy latent samples of the one image `x1` ([1, h, w, c]). */
 async function sampleCounts(s: Sampler, x1: tf.Tensor4D, num: number, purpose: string, index: number): Promise<number[]> {
   const prior = s.set.prior(x1);
+  // The image repeated for a full batch, once per call: broadcasting x·1 (exact), because
+  // tfjs-wasm's Tile (and Gather) take about a second for 500 copies of a 42×42 canvas.
+  const repeated = tf.tidy(() => tf.mul(x1, tf.ones([Math.min(s.batchSize, num), 1, 1, 1])) as tf.Tensor4D);
   let counts: number[] = [];
   try {
     for (let done = 0, chunk = 0; done < num; chunk++) {
@@ -147,7 +150,7 @@ async function sampleCounts(s: Sampler, x1: tf.Tensor4D, num: number, purpose: s
       let classes = 0;
       const predicted = tf.tidy(() => {
         const u = tf.randomNormal([m, s.set.model.latentDim], 0, s.sigma, 'float32', seedFor(s.seed, purpose, `${index}/${chunk}`)) as tf.Tensor2D;
-        const xs = tf.tile(x1, [m, 1, 1, 1]) as tf.Tensor4D;
+        const xs = m === repeated.shape[0] ? repeated : tf.slice(repeated, 0, m);
         const logits = s.classifier(s.set.model.generate(xs, s.set.latent(prior, u), false));
         if (logits.rank !== 2 || logits.shape[0] !== m) throw new ArgumentError(`smoothing: the classifier must return logits [${m}, classes], got [${logits.shape}]`);
         classes = logits.shape[1];
@@ -161,7 +164,7 @@ async function sampleCounts(s: Sampler, x1: tf.Tensor4D, num: number, purpose: s
     }
     return counts;
   } finally {
-    tf.dispose([prior.mu, prior.sigma]);
+    tf.dispose([prior.mu, prior.sigma, repeated]);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * `pertset bench [--json] [--steps N] [--no-torch] [--backend B] [--threads N] [--only NAMES]`:
  * ms/step and memory of the workloads (CVAE training steps of the three MNIST models, a conv
- * classifier training step, latent PGD steps; batch 128), ours against PyTorch in the same run.
+ * classifier training step, latent PGD steps, `cvae_attack` robust-training steps; batch 128;
+ * and latent-smoothing certification throughput in samples/s), ours against PyTorch in the same run.
  */
 import { ConfigError } from '../../api/errors';
 import { parseBackendName } from '../../api/backend';
@@ -14,9 +15,11 @@ const USAGE = `usage: pertset bench [--json] [--steps N] [--warmup N] [--no-torc
   PyTorch (Debian's /usr/bin/python3 or $PERTSET_PYTHON, 2 threads, OpenMP OpenBLAS when
   installed), and prints the median ms/step, the ours/PyTorch ratio and memory per step:
   peak RSS of each process over the workload, and on our side the peak bytes of live tfjs
-  tensors in a step and the wasm heap size.
+  tensors in a step and the wasm heap size. certification_throughput is one smoothing batch of
+  500 latent samples decoded and classified, also given as samples/s.
   Workloads: ${WORKLOAD_NAMES.join(', ')}.
   --json        print one JSON object: {backend, accelerator, threads, workloads: [{name, ms, torchMs, ratio,
+                samplesPerStep, samplesPerSecond, torchSamplesPerSecond (null unless a rate),
                 peakRssBytes, tfjsPeakBytes, tfjsBytes, wasmHeapBytes, torchPeakRssBytes}], ...}
   --steps N     timed steps per workload (default 10)
   --warmup N    untimed steps first (default 2)
@@ -27,7 +30,7 @@ const USAGE = `usage: pertset bench [--json] [--steps N] [--warmup N] [--no-torc
 Timings are noisy on a shared machine; compare runs made in the same sitting.`;
 
 export const command: Command = {
-  summary: 'time the CVAE, classifier and latent-PGD steps and their memory, ours vs PyTorch',
+  summary: 'time the CVAE, classifier, latent-PGD and robust-training steps and certification, ours vs PyTorch',
   usage: USAGE,
   async run(argv) {
     const { values } = parse('bench', argv, {

@@ -1031,6 +1031,14 @@ inline Tap SampleTap(double xs, double ys, const SampleGeom& g) {
   return t;
 }
 
+// Threads for a sampler call over the batch: each image's footprint computation is ~30 flops per
+// output pixel, so (unlike the memory-bound element-wise loops) a batch of MNIST canvases is
+// already worth splitting.
+int SampleThreads(const SampleGeom& g) {
+  if (g.b < 2 || int64_t(g.b) * g.oh * g.ow * std::max(1, g.c) < (int64_t(1) << 15)) return 1;
+  return TaskThreads(g.b);
+}
+
 // affineGridSample(buf, imageOff, thetaOff, outOff, <sample geometry>):
 // out[b, i, j, :] = bilinear sample of image[b] at theta[b] · (x_j, y_i, 1), border padding.
 napi_value AffineGridSample(napi_env env, napi_callback_info info) {
@@ -1049,6 +1057,9 @@ napi_value AffineGridSample(napi_env env, napi_callback_info info) {
   }
   const int C = g.c;
   const int64_t inStride = int64_t(g.ih) * g.iw * C;
+  const int threads = SampleThreads(g);
+  // Images are independent (each writes its own output), so they are split across threads.
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
   for (int b = 0; b < g.b; b++) {
     const double t0 = theta[6 * b], t1 = theta[6 * b + 1], t2 = theta[6 * b + 2];
     const double t3 = theta[6 * b + 3], t4 = theta[6 * b + 4], t5 = theta[6 * b + 5];
@@ -1079,36 +1090,48 @@ napi_value AffineGridSample(napi_env env, napi_callback_info info) {
   return Undefined(env);
 }
 
-// affineGridSampleGrad(buf, dyOff, imageOff, thetaOff, dImageOff, dThetaOff, <sample geometry>):
-// the gradients of sum(dy · affineGridSample(image, theta)) with respect to image and theta.
+// affineGridSampleGrad(buf, dyOff, imageOff, thetaOff, dImageOff, dThetaOff, <sample geometry>, outputs):
+// the gradients of sum(dy · affineGridSample(image, theta)) with respect to image (outputs bit 1)
+// and theta (bit 2); the offset of an output not asked for is ignored. The latent attacks and the
+// CVAE's training differentiate only through theta (the sampled image is the data), which skips
+// the scatter into dImage.
 napi_value AffineGridSampleGrad(napi_env env, napi_callback_info info) {
   std::vector<napi_value> a;
-  if (!Args(env, info, 6 + kSampleGeomArgs, 6 + kSampleGeomArgs, &a)) return nullptr;
+  if (!Args(env, info, 7 + kSampleGeomArgs, 7 + kSampleGeomArgs, &a)) return nullptr;
   SampleGeom g;
   Span buf;
   uint64_t dyOff, imOff, thOff, diOff, dtOff;
-  float *dy, *image, *theta, *dImage, *dTheta;
-  if (!GetSampleGeom(env, a, 6, &g) || !GetBuffer(env, a[0], "buf", &buf) || !GetIndex(env, a[1], "dyOffset", &dyOff) ||
+  int outputs = 0;
+  float *dy, *image, *theta, *dImage = nullptr, *dTheta = nullptr;
+  if (!GetSampleGeom(env, a, 6, &g) || !GetDim(env, a[6 + kSampleGeomArgs], "outputs", &outputs) ||
+      !GetBuffer(env, a[0], "buf", &buf) || !GetIndex(env, a[1], "dyOffset", &dyOff) ||
       !GetIndex(env, a[2], "imageOffset", &imOff) || !GetIndex(env, a[3], "thetaOffset", &thOff) ||
       !GetIndex(env, a[4], "dImageOffset", &diOff) || !GetIndex(env, a[5], "dThetaOffset", &dtOff) ||
       !Region(env, buf, dyOff, uint64_t(g.b) * g.oh * g.ow * g.c, "dy", &dy) ||
       !Region(env, buf, imOff, uint64_t(g.b) * g.ih * g.iw * g.c, "image", &image) ||
-      !Region(env, buf, thOff, uint64_t(g.b) * 6, "theta", &theta) ||
-      !Region(env, buf, diOff, uint64_t(g.b) * g.ih * g.iw * g.c, "dImage", &dImage) ||
-      !Region(env, buf, dtOff, uint64_t(g.b) * 6, "dTheta", &dTheta)) {
+      !Region(env, buf, thOff, uint64_t(g.b) * 6, "theta", &theta)) {
+    return nullptr;
+  }
+  if (outputs < 1 || outputs > 3) return ThrowRange(env, "outputs must be 1 (image), 2 (theta) or 3 (both)"), nullptr;
+  const bool wantImage = outputs & 1, wantTheta = outputs & 2;
+  if ((wantImage && !Region(env, buf, diOff, uint64_t(g.b) * g.ih * g.iw * g.c, "dImage", &dImage)) ||
+      (wantTheta && !Region(env, buf, dtOff, uint64_t(g.b) * 6, "dTheta", &dTheta))) {
     return nullptr;
   }
   const int C = g.c;
   const int64_t inStride = int64_t(g.ih) * g.iw * C;
-  std::memset(dImage, 0, sizeof(float) * uint64_t(g.b) * inStride);
+  if (wantImage) std::memset(dImage, 0, sizeof(float) * uint64_t(g.b) * inStride);
   // d(unnormalised)/d(normalised) coordinate.
   const double scaleX = g.align ? (g.iw - 1) / 2.0 : g.iw / 2.0;
   const double scaleY = g.align ? (g.ih - 1) / 2.0 : g.ih / 2.0;
+  const int threads = SampleThreads(g);
+  // Each image reads and writes only its own slices of dImage and dTheta: split across threads.
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
   for (int b = 0; b < g.b; b++) {
     const double t0 = theta[6 * b], t1 = theta[6 * b + 1], t2 = theta[6 * b + 2];
     const double t3 = theta[6 * b + 3], t4 = theta[6 * b + 4], t5 = theta[6 * b + 5];
     const float* img = image + b * inStride;
-    float* dImg = dImage + b * inStride;
+    float* dImg = wantImage ? dImage + b * inStride : nullptr;
     double d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0, d5 = 0;
     for (int i = 0; i < g.oh; i++) {
       const double yn = BaseCoordinate(i, g.oh, g.align);
@@ -1126,11 +1149,13 @@ napi_value AffineGridSampleGrad(napi_env env, napi_callback_info info) {
           const double v01 = hasX1 ? img[r0 + C + c] : 0;
           const double v10 = hasY1 ? img[r1 + c] : 0;
           const double v11 = hasX1 && hasY1 ? img[r1 + C + c] : 0;
-          dImg[r0 + c] = float(dImg[r0 + c] + wx0 * wy0 * d);
-          if (hasX1) dImg[r0 + C + c] = float(dImg[r0 + C + c] + p.wx1 * wy0 * d);
-          if (hasY1) {
-            dImg[r1 + c] = float(dImg[r1 + c] + wx0 * p.wy1 * d);
-            if (hasX1) dImg[r1 + C + c] = float(dImg[r1 + C + c] + p.wx1 * p.wy1 * d);
+          if (dImg) {
+            dImg[r0 + c] = float(dImg[r0 + c] + wx0 * wy0 * d);
+            if (hasX1) dImg[r0 + C + c] = float(dImg[r0 + C + c] + p.wx1 * wy0 * d);
+            if (hasY1) {
+              dImg[r1 + c] = float(dImg[r1 + c] + wx0 * p.wy1 * d);
+              if (hasX1) dImg[r1 + C + c] = float(dImg[r1 + C + c] + p.wx1 * p.wy1 * d);
+            }
           }
           gix += d * (wy0 * (v01 - v00) + p.wy1 * (v11 - v10));
           giy += d * (wx0 * (v10 - v00) + p.wx1 * (v11 - v01));
@@ -1141,6 +1166,7 @@ napi_value AffineGridSampleGrad(napi_env env, napi_callback_info info) {
         d3 += giy * xn; d4 += giy * yn; d5 += giy;
       }
     }
+    if (!wantTheta) continue;
     float* dt = dTheta + 6 * b;
     dt[0] = float(d0); dt[1] = float(d1); dt[2] = float(d2);
     dt[3] = float(d3); dt[4] = float(d4); dt[5] = float(d5);
@@ -1208,6 +1234,41 @@ napi_value ReflectPad2d(napi_env env, napi_callback_info info) {
           for (int64_t k = 0; k < c; k++) d[k] += s[k];
         }
       }
+    }
+  }
+  return Undefined(env);
+}
+
+// channelAffine(buf, xOff, meanOff, scaleOff, betaOff, yOff, rows, channels): y = (x - mean) * scale
+// + beta per channel over the rows of an NHWC tensor seen as rows x channels, each step rounded to
+// float32 as tfjs's Sub, Mul and Add are: eval-mode batch norm (BatchNorm2d.apply) in one pass
+// instead of three broadcasting kernels. Its gradient to x is the same call with mean = beta = 0.
+napi_value ChannelAffine(napi_env env, napi_callback_info info) {
+  std::vector<napi_value> a;
+  if (!Args(env, info, 8, 8, &a)) return nullptr;
+  Span buf;
+  uint64_t off[5], rows, cols;
+  const char* names[] = {"xOffset", "meanOffset", "scaleOffset", "betaOffset", "yOffset"};
+  if (!GetBuffer(env, a[0], "buf", &buf)) return nullptr;
+  for (int i = 0; i < 5; i++) {
+    if (!GetIndex(env, a[1 + i], names[i], &off[i])) return nullptr;
+  }
+  if (!GetIndex(env, a[6], "rows", &rows) || !GetIndex(env, a[7], "channels", &cols)) return nullptr;
+  if (rows == 0 || cols == 0 || cols > (1ULL << 40) / rows) return ThrowRange(env, "channelAffine: rows and channels must be positive and not overflow"), nullptr;
+  float *x, *mean, *scale, *beta, *y;
+  if (!Region(env, buf, off[0], rows * cols, "x", &x) || !Region(env, buf, off[1], cols, "mean", &mean) ||
+      !Region(env, buf, off[2], cols, "scale", &scale) || !Region(env, buf, off[3], cols, "beta", &beta) ||
+      !Region(env, buf, off[4], rows * cols, "y", &y)) {
+    return nullptr;
+  }
+  const int64_t R = rows, C = cols;
+  for (int64_t r = 0; r < R; r++) {
+    const float* row = x + r * C;
+    float* out = y + r * C;
+    for (int64_t j = 0; j < C; j++) {
+      const float centred = row[j] - mean[j];
+      const float scaled = centred * scale[j];
+      out[j] = scaled + beta[j];
     }
   }
   return Undefined(env);
@@ -1629,6 +1690,7 @@ napi_value Init(napi_env env, napi_value exports) {
              {"reflectPad2d", ReflectPad2d},
              {"batchNormTrain", BatchNormTrain},
              {"batchNormTrainGrad", BatchNormTrainGrad},
+             {"channelAffine", ChannelAffine},
              {"conv2dDirect", Conv2dDirect},
              {"setNumThreads", SetNumThreads},
              {"info", Info},

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../kernel/api/backend';
 import { nativeKernelStats, resetNativeKernelCounts } from '../../../kernel/api/backend/native';
 import { affineGridSample, sampleBackward, sampleForward, type Geometry } from '../../../kernel/api/models/bilinear-sampler';
-import { BatchNorm2d, reflectPad2d } from '../../../kernel/api/models/layers';
+import { BatchNorm2d, Conv2d, reflectPad2d } from '../../../kernel/api/models/layers';
 import { VariableStore } from '../../../kernel/api/models/variable-store';
 import { assertEnabledStatus } from './native-expectation';
 import { normRelError, randomValues } from './reference';
@@ -99,9 +99,26 @@ for (const alignCorners of [false, true]) {
     }
     const n = SAMPLER_CASES.length;
     assert.deepEqual(counts('PertsetAffineGridSample'), { native: nativeActive ? 2 * n : 0, fallback: 0 });
-    assert.deepEqual(counts('PertsetAffineGridSampleGrad'), { native: nativeActive ? n : 0, fallback: 0 });
+    assert.deepEqual(counts('PertsetAffineGridSampleGradImage'), { native: nativeActive ? n : 0, fallback: 0 });
+    assert.deepEqual(counts('PertsetAffineGridSampleGradTheta'), { native: nativeActive ? n : 0, fallback: 0 });
   });
 }
+
+test('sampler: a gradient to theta alone (the models sample their data) runs only the theta kernel, same values', async () => {
+  resetNativeKernelCounts();
+  const [b, h, w, c] = [128, 42, 42, 1];
+  const image = t([b, h, w, c], 45, 0, 1);
+  const th = tf.tensor2d(thetas(b, 46), [b, 6]);
+  const weight = t([b, h, w, c], 47);
+  const [dTheta] = await assertSame('theta only, batch 128',
+    () => [tf.grad((tt: tf.Tensor) => tf.sum(tf.mul(affineGridSample(image as tf.Tensor4D, tt), weight)))(th)], 1e-6);
+  const [, want] = sampleBackward(weight.dataSync() as Float32Array, image.dataSync() as Float32Array, Float32Array.from(th.dataSync()),
+    { batch: b, inH: h, inW: w, channels: c, outH: h, outW: w, alignCorners: false });
+  assert.ok(normRelError(dTheta, want) <= 1e-6);
+  assert.deepEqual(counts('PertsetAffineGridSampleGradTheta'), { native: nativeActive ? 1 : 0, fallback: 0 });
+  assert.deepEqual(counts('PertsetAffineGridSampleGradImage'), { native: 0, fallback: 0 });
+  tf.dispose([image, th, weight]);
+});
 
 test('sampler: the border clip zeroes the theta gradient (samples far outside the image)', async () => {
   // Every sample lands left of and above the image: the output is the corner pixel and theta gets no gradient.
@@ -154,6 +171,61 @@ test('BatchNorm2d training mode: native kernel equals the tfjs-op form (output, 
     assert.ok(counts('PertsetBatchNormTrain').native >= 9, 'the native batch norm ran');
     assert.ok(counts('PertsetBatchNormTrainGrad').native >= 6, 'the native batch-norm gradient ran');
   }
+});
+
+test('BatchNorm2d eval mode: native per-channel affine equals the tfjs-op form (output, gradients to x, gamma, beta)', async () => {
+  resetNativeKernelCounts();
+  for (const [i, shape] of [[8, 5, 6, 3], [128, 42, 42, 5], [2, 3, 3, 1]].entries()) {
+    const c = shape[3];
+    const x = t(shape, 170 + i, -2, 3);
+    const w = t(shape, 175 + i);
+    const bnWith = (opsForm: boolean) => {
+      const bn = new BatchNorm2d(new VariableStore(1), `bn-eval${i}`, c);
+      bn.gamma.assign(t([c], 180 + i, 0.5, 1.5));
+      bn.beta.assign(t([c], 185 + i));
+      bn.movingMean.assign(t([c], 190 + i));
+      bn.movingVariance.assign(t([c], 195 + i, 0.5, 2));
+      // The tfjs-op form BatchNorm2d.apply falls back to, on the same backend.
+      const opsApply = (a: tf.Tensor) => tf.add(tf.mul(tf.sub(a, bn.movingMean), tf.mul(tf.rsqrt(tf.add(bn.movingVariance, 1e-5)), bn.gamma)), bn.beta);
+      const apply = (a: tf.Tensor) => (opsForm ? opsApply(a) : bn.apply(a as tf.Tensor4D, false));
+      const f = (a: tf.Tensor) => tf.sum(tf.mul(apply(a), w)) as tf.Scalar;
+      const { grads } = tf.variableGrads(() => f(x), [bn.gamma, bn.beta]);
+      const out = [apply(x), tf.grad(f)(x), grads[bn.gamma.name], grads[bn.beta.name]];
+      tf.dispose([bn.gamma, bn.beta, bn.movingMean, bn.movingVariance]);
+      return out;
+    };
+    await assertSame(`eval batch norm ${shape}`, () => bnWith(false), 2e-5);
+    // On wasm, output and dx are the same float32 steps as the ops: bit-identical.
+    const [y, dx] = await on('wasm', () => bnWith(false));
+    const [wantY, wantDx] = await on('wasm', () => bnWith(true));
+    assert.ok(normRelError(y, wantY) === 0 && normRelError(dx, wantDx) === 0, 'output and dx are bit-identical to the tfjs ops');
+  }
+  // Per shape and native run (two: against cpu, then bit-identity): one forward in the gradient of
+  // gamma and beta, one in tf.grad, one plain; one backward pass (dx = dy·scale) in tf.grad, none
+  // when only the parameters' gradients are taken.
+  assert.equal(counts('PertsetChannelAffine').native, nativeActive ? 3 * 2 * 4 : 0);
+});
+
+test('a linear convolution differentiated to its input alone skips the filter gradient', async () => {
+  const store = new VariableStore(3);
+  const conv = new Conv2d(store, 'c', 5, 5, 5);
+  const x = t([4, 12, 12, 5], 200);
+  const w = t([4, 8, 8, 5], 201);
+  const loss = (a: tf.Tensor) => tf.sum(tf.mul(conv.apply(a as tf.Tensor4D), w)) as tf.Scalar;
+  const viaFused = (a: tf.Tensor) => tf.sum(tf.mul(tf.fused.conv2d({ x: a as tf.Tensor4D, filter: conv.kernel as tf.Tensor4D, bias: conv.bias!, strides: 1, pad: 0 }), w)) as tf.Scalar;
+  resetNativeKernelCounts();
+  const [dx, y] = await assertSame('linear conv', () => [tf.grad(loss)(x), conv.apply(x as tf.Tensor4D)], 2e-5);
+  const [wantDx, wantY] = await on('wasm', () => [tf.grad(viaFused)(x), tf.fused.conv2d({ x: x as tf.Tensor4D, filter: conv.kernel as tf.Tensor4D, bias: conv.bias!, strides: 1, pad: 0 })]);
+  assert.ok(normRelError(dx, wantDx) === 0 && normRelError(y, wantY) === 0, 'the same values as tf.fused.conv2d');
+  if (nativeActive) {
+    assert.equal(counts('Conv2DBackpropInput').native, 2, 'dx on both calls');
+    assert.equal(counts('Conv2DBackpropFilter').native, 1, 'the filter gradient only in tf.fused.conv2d');
+  }
+  // All three gradients when the parameters are asked for, equal to tf.fused.conv2d's.
+  const ours = tf.variableGrads(() => loss(x), [conv.kernel, conv.bias!]).grads;
+  const theirs = tf.variableGrads(() => viaFused(x), [conv.kernel, conv.bias!]).grads;
+  for (const v of [conv.kernel, conv.bias!]) assert.ok(normRelError(ours[v.name].dataSync() as Float32Array, theirs[v.name].dataSync() as Float32Array) === 0, v.name);
+  store.dispose();
 });
 
 test('few-channel convolutions (direct kernel): forward and both gradients against cpu', async () => {

@@ -1,8 +1,8 @@
 /**
  * The native kernels of the spatial-transformer models, registered on 'wasm' under pertset's own
- * kernel names (custom-kernels.ts): the bilinear sampler (forward and gradients to image and
- * theta), reflection padding (and its adjoint) and training-mode batch norm (and its gradient).
- * They work in place on the wasm heap like the other native kernels. There is no stock kernel to
+ * kernel names (custom-kernels.ts): the bilinear sampler (forward, and its gradients to the image
+ * and to theta as separate kernels), reflection padding (and its adjoint), training-mode batch
+ * norm (and its gradient) and eval-mode batch norm's per-channel affine map. They work in place on the wasm heap like the other native kernels. There is no stock kernel to
  * fall back to: the layers check that these are registered and otherwise use their tfjs/JS form.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -14,8 +14,9 @@ import { heap, heapOffset, type KernelArgs } from '../wasm-kernels/wasm-internal
 export interface StnAddon {
   affineGridSample(buf: NativeBuffer, imageOffset: number, thetaOffset: number, outOffset: number,
     batch: number, inHeight: number, inWidth: number, channels: number, outHeight: number, outWidth: number, alignCorners: boolean): void;
+  /** outputs: 1 dImage, 2 dTheta, 3 both (the other offset is ignored). */
   affineGridSampleGrad(buf: NativeBuffer, dyOffset: number, imageOffset: number, thetaOffset: number, dImageOffset: number, dThetaOffset: number,
-    batch: number, inHeight: number, inWidth: number, channels: number, outHeight: number, outWidth: number, alignCorners: boolean): void;
+    batch: number, inHeight: number, inWidth: number, channels: number, outHeight: number, outWidth: number, alignCorners: boolean, outputs: number): void;
   /** gradient=false: y = pad(x); true: x = adjoint(y). */
   reflectPad2d(buf: NativeBuffer, xOffset: number, yOffset: number, batch: number, height: number, width: number, channels: number,
     pad: number, gradient: boolean): void;
@@ -23,6 +24,8 @@ export interface StnAddon {
     varianceOffset: number, rows: number, channels: number, epsilon: number): void;
   batchNormTrainGrad(buf: NativeBuffer, dyOffset: number, xOffset: number, gammaOffset: number, meanOffset: number, varianceOffset: number,
     dxOffset: number, dGammaOffset: number, dBetaOffset: number, rows: number, channels: number, epsilon: number): void;
+  channelAffine(buf: NativeBuffer, xOffset: number, meanOffset: number, scaleOffset: number, betaOffset: number, yOffset: number,
+    rows: number, channels: number): void;
 }
 
 type Kernel = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
@@ -30,7 +33,8 @@ type Kernel = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
 function hasStnExports(addon: NativeAddon): addon is NativeAddon & StnAddon {
   const a = addon as Partial<StnAddon>;
   return typeof a.affineGridSample === 'function' && typeof a.affineGridSampleGrad === 'function' &&
-    typeof a.reflectPad2d === 'function' && typeof a.batchNormTrain === 'function' && typeof a.batchNormTrainGrad === 'function';
+    typeof a.reflectPad2d === 'function' && typeof a.batchNormTrain === 'function' && typeof a.batchNormTrainGrad === 'function' &&
+    typeof a.channelAffine === 'function';
 }
 
 function requireF32(kernel: string, inputs: Record<string, tf.TensorInfo | undefined>): void {
@@ -49,6 +53,19 @@ function sampleGeometry(kernel: string, image: tf.TensorInfo, theta: tf.TensorIn
   return [b, h, w, c, oh, ow];
 }
 
+/** One of the sampler's gradients: to the image or to theta (the addon computes only that one). */
+function sampleGrad(addon: NativeAddon & StnAddon, kernel: string, { inputs, backend, attrs = {} }: KernelArgs, which: 'image' | 'theta'): tf.TensorInfo {
+  const { dy, image, theta } = inputs;
+  requireF32(kernel, { dy, image, theta });
+  const g = sampleGeometry(kernel, image!, theta!, attrs);
+  if (tf.util.sizeFromShape(dy!.shape) !== g[0] * g[4] * g[5] * g[3]) throw new Error(`${kernel}: dy [${dy!.shape}] does not match the output size`);
+  const out = backend.makeOutput(which === 'image' ? image!.shape : theta!.shape, 'float32');
+  const offset = heapOffset(backend, out);
+  addon.affineGridSampleGrad(heap(backend), heapOffset(backend, dy!), heapOffset(backend, image!), heapOffset(backend, theta!),
+    which === 'image' ? offset : 0, which === 'theta' ? offset : 0, g[0], g[1], g[2], g[3], g[4], g[5], !!attrs.alignCorners, which === 'image' ? 1 : 2);
+  return out;
+}
+
 function kernels(addon: NativeAddon & StnAddon): Record<string, Kernel> {
   const K = CUSTOM_KERNELS;
   return {
@@ -61,17 +78,8 @@ function kernels(addon: NativeAddon & StnAddon): Record<string, Kernel> {
         g[0], g[1], g[2], g[3], g[4], g[5], !!attrs.alignCorners);
       return out;
     },
-    [K.affineGridSampleGrad]: ({ inputs, backend, attrs = {} }) => {
-      const { dy, image, theta } = inputs;
-      requireF32(K.affineGridSampleGrad, { dy, image, theta });
-      const g = sampleGeometry(K.affineGridSampleGrad, image!, theta!, attrs);
-      if (tf.util.sizeFromShape(dy!.shape) !== g[0] * g[4] * g[5] * g[3]) throw new Error(`${K.affineGridSampleGrad}: dy [${dy!.shape}] does not match the output size`);
-      const dImage = backend.makeOutput(image!.shape, 'float32');
-      const dTheta = backend.makeOutput(theta!.shape, 'float32');
-      addon.affineGridSampleGrad(heap(backend), heapOffset(backend, dy!), heapOffset(backend, image!), heapOffset(backend, theta!),
-        heapOffset(backend, dImage), heapOffset(backend, dTheta), g[0], g[1], g[2], g[3], g[4], g[5], !!attrs.alignCorners);
-      return [dImage, dTheta];
-    },
+    [K.affineGridSampleGradImage]: (args) => sampleGrad(addon, K.affineGridSampleGradImage, args, 'image'),
+    [K.affineGridSampleGradTheta]: (args) => sampleGrad(addon, K.affineGridSampleGradTheta, args, 'theta'),
     [K.reflectPad2d]: ({ inputs, backend, attrs = {} }) => {
       const { x } = inputs;
       requireF32(K.reflectPad2d, { x });
@@ -114,6 +122,18 @@ function kernels(addon: NativeAddon & StnAddon): Record<string, Kernel> {
         heapOffset(backend, mean!), heapOffset(backend, variance!), heapOffset(backend, dx), heapOffset(backend, dGamma),
         heapOffset(backend, dBeta), rows, c, Number(attrs.epsilon));
       return [dx, dGamma, dBeta];
+    },
+    [K.channelAffine]: ({ inputs, backend }) => {
+      const { x, mean, scale, beta } = inputs;
+      requireF32(K.channelAffine, { x, mean, scale, beta });
+      const c = x!.shape[x!.shape.length - 1];
+      for (const [name, v] of [['mean', mean!], ['scale', scale!], ['beta', beta!]] as const) {
+        if (tf.util.sizeFromShape(v.shape) !== c) throw new Error(`${K.channelAffine}: ${name} must hold ${c} values (one per channel), got [${v.shape}]`);
+      }
+      const y = backend.makeOutput(x!.shape, 'float32');
+      addon.channelAffine(heap(backend), heapOffset(backend, x!), heapOffset(backend, mean!), heapOffset(backend, scale!), heapOffset(backend, beta!),
+        heapOffset(backend, y), tf.util.sizeFromShape(x!.shape) / c, c);
+      return y;
     },
   };
 }
