@@ -68,19 +68,34 @@ export class Corrupter {
     return createRng(seed).fork(`${this.suite.name}/${name}/${severity}/${index}`);
   }
 
+  /**
+   * Corrupts several HWC images of one shape; image i draws from `rngOf(i)`. The same as calling
+   * `apply` on each, but corruptions that are cheaper in bulk (JPEG) run once for all.
+   */
+  applyMany(xs: Float32Array[], shape: [number, number, number], name: string, severity: number, rngOf: (i: number) => Rng): Float32Array[] {
+    checkCorruption(this.suite, name);
+    checkSeverity(severity);
+    const [h, w, c] = shape;
+    for (const x of xs) checkShape(h, w, c, x.length);
+    const spec = this.suite.corruptions[name];
+    if (spec.applyMany && xs.length > 0) return spec.applyMany(xs.map((x) => image(h, w, c, x)), spec.levels[severity - 1]).map((im) => im.data);
+    return xs.map((x, i) => this.apply(x, shape, name, severity, rngOf(i)));
+  }
+
   /** Corrupts a batch [n, h, w, c]; image i uses `rngFor(seed, …, indices[i] ?? i)`. */
   applyBatch(x: Float32Array, shape: [number, number, number, number], name: string, severity: number, seed = 0, indices?: ArrayLike<number>): Float32Array {
     const [n, h, w, c] = shape;
-    checkCorruption(this.suite, name);
-    checkSeverity(severity);
     checkShape(h, w, c, x.length, n);
     const size = h * w * c;
+    const xs = Array.from({ length: n }, (_, i) => x.subarray(i * size, (i + 1) * size));
     const out = new Float32Array(x.length);
-    for (let i = 0; i < n; i++) {
-      const rng = this.rngFor(seed, name, severity, indices ? indices[i] : i);
-      out.set(this.apply(x.subarray(i * size, (i + 1) * size), [h, w, c], name, severity, rng), i * size);
-    }
+    this.applyMany(xs, [h, w, c], name, severity, (i) => this.rngFor(seed, name, severity, indices ? indices[i] : i)).forEach((im, i) => out.set(im, i * size));
     return out;
+  }
+
+  /** Whether `name` draws no random numbers and runs in bulk (`applyMany` then costs one call). */
+  isBulk(name: string): boolean {
+    return this.suite.corruptions[name]?.applyMany !== undefined;
   }
 }
 

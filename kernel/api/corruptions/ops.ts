@@ -391,14 +391,9 @@ export function pixelate(x: Img, factor: number): Img {
   return pilBoxResize(small, x.w, x.h);
 }
 
-/**
- * JPEG encode/decode at `quality` through jpeg-js. jpeg-js encodes 4:4:4; the reference (PIL)
- * encodes 4:2:0, so the chroma planes are first averaged over 2×2 blocks (JFIF YCbCr) to lose the
- * same colour detail.
- */
-export function jpegCompression(x: Img, quality: number): Img {
+/** The 8-bit RGB pixels of `x` after the 2×2 chroma averaging (grey images: R = G = B). */
+function subsampledRgb(x: Img): Uint8Array {
   const { h, w, c } = x;
-  const rgba = new Uint8Array(h * w * 4);
   const y = new Float64Array(h * w);
   const cb = new Float64Array(h * w);
   const cr = new Float64Array(h * w);
@@ -424,20 +419,71 @@ export function jpegCompression(x: Img, quality: number): Img {
     }
   }
   const byte = (v: number) => Math.min(255, Math.max(0, Math.round(v)));
+  const rgb = new Uint8Array(h * w * 3);
   for (let q = 0; q < h * w; q++) {
-    rgba[q * 4] = byte(y[q] + 1.402 * cr[q]);
-    rgba[q * 4 + 1] = byte(y[q] - 0.344136 * cb[q] - 0.714136 * cr[q]);
-    rgba[q * 4 + 2] = byte(y[q] + 1.772 * cb[q]);
-    rgba[q * 4 + 3] = 255;
+    rgb[q * 3] = byte(y[q] + 1.402 * cr[q]);
+    rgb[q * 3 + 1] = byte(y[q] - 0.344136 * cb[q] - 0.714136 * cr[q]);
+    rgb[q * 3 + 2] = byte(y[q] + 1.772 * cb[q]);
   }
-  const encoded = jpegJs.encode({ data: rgba, width: w, height: h }, quality);
-  const decoded = jpegJs.decode(encoded.data, { useTArray: true, formatAsRGBA: true });
-  const out = image(h, w, c);
-  for (let q = 0; q < h * w; q++) {
-    if (c === 1) out.data[q] = Math.round(0.299 * decoded.data[q * 4] + 0.587 * decoded.data[q * 4 + 1] + 0.114 * decoded.data[q * 4 + 2]) / 255;
-    else for (let ch = 0; ch < 3; ch++) out.data[q * 3 + ch] = decoded.data[q * 4 + ch] / 255;
+  return rgb;
+}
+
+/** Images per JPEG encode: 512 tiles of 32 rows stay below JPEG's 65 535-row limit. */
+const JPEG_TILES = 512;
+
+/**
+ * JPEG encode/decode at `quality` through jpeg-js. jpeg-js encodes 4:4:4; the reference (PIL)
+ * encodes 4:2:0, so the chroma planes are first averaged over 2×2 blocks (JFIF YCbCr) to lose the
+ * same colour detail. JPEG codes each 8×8 block on its own (the DC difference between blocks is
+ * lossless), so images padded to whole blocks (edge pixels repeated) and stacked into one tall
+ * picture come back exactly as if encoded one by one; this spares jpeg-js's per-encode table
+ * set-up, which costs far more than a 32×32 image.
+ */
+export function jpegCompressionMany(xs: Img[], quality: number): Img[] {
+  const out: Img[] = [];
+  for (let start = 0; start < xs.length; start += JPEG_TILES) {
+    const chunk = xs.slice(start, start + JPEG_TILES);
+    const { h, w } = chunk[0];
+    const th = Math.ceil(h / 8) * 8;
+    const tw = Math.ceil(w / 8) * 8;
+    const rgba = new Uint8Array(th * chunk.length * tw * 4);
+    chunk.forEach((x, k) => {
+      if (x.h !== h || x.w !== w) throw new Error('jpegCompressionMany: images of different sizes');
+      const rgb = subsampledRgb(x);
+      for (let yy = 0; yy < th; yy++) {
+        const sy = Math.min(yy, h - 1);
+        for (let xx = 0; xx < tw; xx++) {
+          const sx = Math.min(xx, w - 1);
+          const o = ((k * th + yy) * tw + xx) * 4;
+          const i = (sy * w + sx) * 3;
+          rgba[o] = rgb[i];
+          rgba[o + 1] = rgb[i + 1];
+          rgba[o + 2] = rgb[i + 2];
+          rgba[o + 3] = 255;
+        }
+      }
+    });
+    const encoded = jpegJs.encode({ data: rgba, width: tw, height: th * chunk.length }, quality);
+    const decoded = jpegJs.decode(encoded.data, { useTArray: true, formatAsRGBA: true });
+    chunk.forEach((x, k) => {
+      const img = image(h, w, x.c);
+      for (let yy = 0; yy < h; yy++) {
+        for (let xx = 0; xx < w; xx++) {
+          const o = ((k * th + yy) * tw + xx) * 4;
+          const q = yy * w + xx;
+          const d = decoded.data;
+          if (x.c === 1) img.data[q] = Math.round(0.299 * d[o] + 0.587 * d[o + 1] + 0.114 * d[o + 2]) / 255;
+          else for (let ch = 0; ch < 3; ch++) img.data[q * 3 + ch] = d[o + ch] / 255;
+        }
+      }
+      out.push(img);
+    });
   }
   return out;
+}
+
+export function jpegCompression(x: Img, quality: number): Img {
+  return jpegCompressionMany([x], quality)[0];
 }
 
 // ---- MNIST-C geometric and digital ----

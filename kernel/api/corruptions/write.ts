@@ -122,10 +122,10 @@ export function writeCorruptedCopy(options: CorruptedCopyOptions): CorruptedCopy
       const bytes = new Uint8Array(count * size);
       for (let start = 0; start < count; start += CHUNK) {
         const end = Math.min(count, start + CHUNK);
-        for (let n = start; n < end; n++) {
-          const xt = corrupter.apply(x.subarray(n * size, (n + 1) * size), [h, w, c], name, severity, corrupter.rngFor(seed, name, severity, n));
-          for (let i = 0; i < size; i++) bytes[n * size + i] = u8(xt[i]);
-        }
+        const xs = Array.from({ length: end - start }, (_, k) => x.subarray((start + k) * size, (start + k + 1) * size));
+        corrupter.applyMany(xs, [h, w, c], name, severity, (k) => corrupter.rngFor(seed, name, severity, start + k)).forEach((xt, k) => {
+          for (let i = 0; i < size; i++) bytes[(start + k) * size + i] = u8(xt[i]);
+        });
         done += end - start;
         options.callbacks?.onProgress?.({ done, total, corruption: name, severity });
       }

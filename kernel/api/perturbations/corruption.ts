@@ -63,9 +63,18 @@ export class CorruptionPerturbation implements Perturbation {
     const [n, h, w, c] = shape;
     const size = h * w * c;
     const out = new Float32Array(x.length);
+    const image = (i: number) => x.subarray(i * size, (i + 1) * size);
+    // Images in order, each drawing from `rng`; those whose corruption draws nothing and runs in
+    // bulk (JPEG) are done together at the end.
+    const bulk = new Map<string, number[]>();
     for (let i = 0; i < n; i++) {
       const name = this.corruptions[rng.int(this.corruptions.length)];
-      out.set(this.corrupter.apply(x.subarray(i * size, (i + 1) * size), [h, w, c], name, this.severity, rng), i * size);
+      if (this.corrupter.isBulk(name)) bulk.set(name, [...(bulk.get(name) ?? []), i]);
+      else out.set(this.corrupter.apply(image(i), [h, w, c], name, this.severity, rng), i * size);
+    }
+    for (const [name, indices] of bulk) {
+      const done = this.corrupter.applyMany(indices.map(image), [h, w, c], name, this.severity, () => rng);
+      indices.forEach((i, k) => out.set(done[k], i * size));
     }
     return out;
   }
