@@ -42,7 +42,11 @@ function spec<P>(name: string, family: CorruptionFamily, levels: readonly P[], a
   return { name, family, levels, apply: apply as CorruptionSpec['apply'] };
 }
 
-const zooms = (max: number) => Array.from({ length: Math.round((max - 1) / 0.01) + 1 }, (_, i) => 1 + i * 0.01);
+/**
+ * NumPy's `np.arange(1, stop, 0.01)`, float quirks included: the reference's stops 1.06, 1.11,
+ * 1.16, 1.21, 1.26 give 7, 12, 16, 21 and 26 zoom factors (up to 1.06, 1.11, 1.15, 1.20, 1.25).
+ */
+const zooms = (stop: number) => Array.from({ length: Math.ceil((stop - 1) / 0.01) }, (_, i) => 1 + i * 0.01);
 
 const CIFAR10C_LIST: CorruptionSpec[] = [
   spec('gaussian_noise', 'noise', [0.04, 0.06, 0.08, 0.09, 0.1], (x, s, { rng }) => ops.gaussianNoise(x, s, rng)),
@@ -56,7 +60,7 @@ const CIFAR10C_LIST: CorruptionSpec[] = [
     (x, p, { rng }) => ops.glassBlur(x, p, rng),
   ),
   spec('motion_blur', 'blur', [[6, 1], [6, 1.5], [6, 2], [8, 2], [9, 2.5]].map(([radius, sigma]) => ({ radius, sigma })), (x, p, { rng }) => ops.motionBlurOp(x, p, rng)),
-  spec('zoom_blur', 'blur', [1.05, 1.1, 1.15, 1.2, 1.25].map(zooms), (x, z) => ops.zoomBlur(x, z)),
+  spec('zoom_blur', 'blur', [1.06, 1.11, 1.16, 1.21, 1.26].map(zooms), (x, z) => ops.zoomBlur(x, z)),
   spec(
     'snow',
     'weather',
