@@ -215,11 +215,14 @@ export function frost(x: Img, p: { a: number; b: number }, rng: Rng, overlays: I
  * `decay` per level, normalised to [0, 1]. Wrap-around neighbours, as the reference's np.roll.
  */
 export function plasmaFractal(size: number, decay: number, rng: Rng): Float64Array {
+  if (!(size >= 2 && (size & (size - 1)) === 0)) throw new Error(`plasmaFractal: size must be a power of two, got ${size}`);
   const m = new Float64Array(size * size);
   let step = size;
   let wibble = 100;
   const noisy = (v: number) => v / 4 + wibble * rng.uniformRange(-wibble, wibble);
-  const at = (y: number, x: number) => m[(((y % size) + size) % size) * size + (((x % size) + size) % size)];
+  // size is a power of two, so `& mask` wraps negative and overflowing indices alike.
+  const mask = size - 1;
+  const at = (y: number, x: number) => m[(y & mask) * size + (x & mask)];
   while (step >= 2) {
     const half = step / 2;
     const n = size / step;

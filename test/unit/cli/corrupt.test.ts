@@ -3,7 +3,7 @@
  * same seed gives the same bytes, bad arguments are refused with named errors, and a malformed
  * input (or missing frost overlays) gives a clear error with nothing written.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'fs';
@@ -18,6 +18,7 @@ const BIN = path.join(REPO_ROOT, 'bin', 'pertset.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pertset-corrupt-'));
 const empty = fs.mkdtempSync(path.join(tmp, 'nodata-'));
 const env = { ...process.env, PERTSET_DATA: empty, PERTSET_CACHE: empty };
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, 'corrupt', ...args], { cwd: tmp, env, encoding: 'utf8', timeout: 300_000, killSignal: 'SIGKILL' });
@@ -135,8 +136,7 @@ test('corrupt: a malformed input file or missing frost overlays give a clear err
   // Frost without the overlays: the valid CIFAR data alone, no frost folder.
   const noFrost = path.join(tmp, 'cifar-only');
   fs.mkdirSync(noFrost);
-  fs.copyFileSync(path.join(sharedDataDir(), 'cifar10', 'test_batch_first1000.bin.gz'), path.join(noFrost, 'test_batch_first1000.bin.gz'));
-  fs.copyFileSync(path.join(sharedDataDir(), 'cifar10', 'data_batch_1.bin.gz'), path.join(noFrost, 'data_batch_1.bin.gz'));
+  for (const f of ['test_batch_first1000.bin.gz', 'data_batch_1.bin.gz']) fs.symlinkSync(path.join(sharedDataDir(), 'cifar10', f), path.join(noFrost, f));
   const out3 = path.join(tmp, 'out-nofrost');
   refuses(['--dataset', 'cifar10', '--corruption', 'fog,frost', '--severity', '5', '--data', noFrost, '--out', out3, '--limit', '4'], new RegExp(`frost overlay images .*looked in ${noFrost.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), out3);
 });

@@ -216,8 +216,12 @@ test('corruptions refuse bad arguments with named errors', () => {
   assert.throws(() => corrupt(x, SHAPE, 'fog', 1, { suite: 'imagenetc' as never }), /unknown corruption suite "imagenetc"/);
   // Frost with no overlays anywhere: the error names the folders looked in; nothing is downloaded.
   const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'pertset-nofrost-'));
-  assert.throws(
-    () => corrupt(x, SHAPE, 'frost', 1, { frostDir: empty }),
-    (e: unknown) => e instanceof DataFormatError && e.message.includes(empty) && /frost1\.png/.test(e.message) && /no such folder|no frost/.test(e.message),
-  );
+  try {
+    assert.throws(
+      () => corrupt(x, SHAPE, 'frost', 1, { frostDir: empty }),
+      (e: unknown) => e instanceof DataFormatError && e.message.includes(empty) && /frost1\.png/.test(e.message) && /no such folder|no frost/.test(e.message),
+    );
+  } finally {
+    fs.rmSync(empty, { recursive: true, force: true });
+  }
 });
