@@ -8,6 +8,7 @@ export * as tf from '@tensorflow/tfjs';
 export * as backend from './backend';
 export * as data from './data';
 export * as perturbations from './perturbations';
+export * as corruptions from './corruptions';
 export * as pairs from './pairs';
 export * as models from './models';
 export * as classifiers from './classifiers';

@@ -21,6 +21,7 @@ const COMMANDS: Record<string, string> = {
   radius: './commands/radius',
   eval: './commands/eval',
   data: './commands/data',
+  corrupt: './commands/corrupt',
   bench: './commands/bench',
   info: './commands/info',
   kernel: './commands/kernel',

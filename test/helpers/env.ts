@@ -66,6 +66,7 @@ export const DEPENDENCIES = {
   procFs: pathDependency('/proc/self', 'the /proc filesystem', 'run on Linux'),
   sharedMnist: pathDependency(path.join(sharedDataDir(), 'mnist'), 'the shared MNIST files', SHARED_DATA),
   sharedCifar: pathDependency(path.join(sharedDataDir(), 'cifar10'), 'the shared CIFAR-10 subset', SHARED_DATA),
+  sharedFrost: pathDependency(path.join(sharedDataDir(), 'frost', 'frost5.jpg'), 'the shared frost overlay images', SHARED_DATA),
   debianFashionMnist: pathDependency('/usr/share/datasets/fashion-mnist', "Debian's Fashion-MNIST", 'apt-get install dataset-fashion-mnist'),
 } satisfies Record<string, Dependency>;
 

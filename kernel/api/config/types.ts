@@ -13,7 +13,9 @@ export type PerturbationSpec =
   /** Pairs come with the data (mnist_rts_limited: the fixed bank of k perturbations per image). */
   | { type: 'dataloader' }
   /** x̃ = x. */
-  | { type: 'none' };
+  | { type: 'none' }
+  /** One of the MNIST analogue's 12 training corruptions at severity 5 (pertset's). */
+  | { type: 'mnistc' };
 
 /** `dataset.type` of a reference config (see `data.REFERENCE_DATASET_TYPES`). */
 export type DatasetType = keyof typeof REFERENCE_DATASET_TYPES;

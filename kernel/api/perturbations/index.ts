@@ -5,6 +5,8 @@
  * - `rts`: random rotation U[−45°, 45°] and scale U[0.7, 1.3] (nearest, fill 0), then a random
  *   integer translation of ±7 px (crop 42 with 7 px padding) on the 42×42 padded MNIST canvas (mnist_stn_rts).
  * - `rts_limited`: the same with a fixed bank of k draws per training image (mnist_stn_rts_limited_1/5).
+ * - `mnistc`: x̃ = one of the 12 training corruptions of the MNIST analogue (see `corruptions`) at
+ *   severity 5; `{ corruptions: 'heldout' }` gives the 3 held-out (OOD) ones.
  * - `none`: x̃ = x.
  *
  * Pairs of a dataset and a perturbation, batch by batch: `pertset.pairs.createPairSource`.
@@ -14,6 +16,7 @@ export { LinfPerturbation, type LinfOptions } from './linf';
 export { RtsPerturbation, type RtsOptions, type RtsParams } from './rts';
 export { LimitedRtsPerturbation, type LimitedRtsOptions } from './rts-limited';
 export { IdentityPerturbation } from './none';
+export { CorruptionPerturbation, type CorruptionChoice, type CorruptionPerturbationOptions } from './corruption';
 export {
   createPerturbation,
   perturbationsForConfig,

@@ -1,9 +1,11 @@
 /**
  * Perturbations by name, as the reference's `perturbation.train_type` / `test_type`
- * (`linfinity`, `rts`, `dataloader`, `none`), plus the pertset names `linf` (alias) and
- * `rts_limited` (what `dataloader` means for the `mnist_rts_limited` dataset).
+ * (`linfinity`, `rts`, `dataloader`, `none`), plus the pertset names `linf` (alias),
+ * `rts_limited` (what `dataloader` means for the `mnist_rts_limited` dataset) and `mnistc` (the
+ * MNIST analogue of the paper's CIFAR-10-C pairs: one of 12 training corruptions at severity 5).
  */
 import { ArgumentError } from '../errors';
+import { CorruptionPerturbation, type CorruptionChoice } from './corruption';
 import { LinfPerturbation } from './linf';
 import { IdentityPerturbation } from './none';
 import { RtsPerturbation } from './rts';
@@ -24,17 +26,20 @@ export type PerturbationConfig =
   | { type: 'linfinity' | 'linf'; epsilon?: number; min?: number; max?: number }
   | ({ type: 'rts' } & RtsFields)
   | ({ type: 'rts_limited'; k: number; bankSeed?: number } & RtsFields)
-  | { type: 'none' };
+  | { type: 'none' }
+  /** Defaults: the suite's 12 training corruptions (`heldout`: the 3 held-out ones), severity 5. */
+  | { type: 'mnistc'; corruptions?: CorruptionChoice; severity?: number };
 
 /** What `createPerturbation` accepts: the reference's concrete types plus `linf` (alias) and `rts_limited`. */
-export const PERTURBATION_TYPES = ['linfinity', 'linf', 'rts', 'rts_limited', 'none'] as const;
+export const PERTURBATION_TYPES = ['linfinity', 'linf', 'rts', 'rts_limited', 'none', 'mnistc'] as const;
 export type PerturbationType = (typeof PERTURBATION_TYPES)[number];
 
 /**
  * `perturbation.train_type` / `test_type` as the reference's configs name them; `dataloader`
- * means the pairs come with the data (the limited RTS bank).
+ * means the pairs come with the data (the limited RTS bank). `mnistc` (pertset's) takes its
+ * defaults: the 12 training corruptions of the MNIST analogue at severity 5.
  */
-export const REFERENCE_PERTURBATION_TYPES = ['linfinity', 'rts', 'dataloader', 'none'] as const satisfies ReadonlyArray<PerturbationType | 'dataloader'>;
+export const REFERENCE_PERTURBATION_TYPES = ['linfinity', 'rts', 'dataloader', 'none', 'mnistc'] as const satisfies ReadonlyArray<PerturbationType | 'dataloader'>;
 
 function rtsOptions(c: RtsFields) {
   return { angle: c.angle, scale: c.scale, cropSize: c.cropSize ?? c.crop_sz, padding: c.padding };
@@ -51,6 +56,8 @@ export function createPerturbation(config: PerturbationConfig): Perturbation {
       return new LimitedRtsPerturbation({ ...rtsOptions(config), k: config.k, bankSeed: config.bankSeed });
     case 'none':
       return new IdentityPerturbation();
+    case 'mnistc':
+      return new CorruptionPerturbation('mnistc', { corruptions: config.corruptions, severity: config.severity });
     default:
       throw new ArgumentError(`unknown perturbation type ${JSON.stringify((config as { type?: unknown })?.type)}; expected one of ${PERTURBATION_TYPES.join(', ')}`);
   }
