@@ -5,7 +5,7 @@
  * radius above σ·Φ⁻¹(α^{1/n}), the table end to end with a rerun that skips every stage and gives
  * the same figures, and bad input refused by name.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'fs';
@@ -21,6 +21,8 @@ import { DEPENDENCIES, need, REPO_ROOT, sharedDataDir } from '../../helpers/env'
 
 const BIN = path.join(REPO_ROOT, 'bin', 'pertset.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pertset-robust-eval-'));
+// Nine classifier runs with optimiser state take about half a gigabyte.
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function cli(...args: string[]) {
   const env = { ...process.env, PERTSET_BACKEND: 'wasm' };
