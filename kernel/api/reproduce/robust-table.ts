@@ -21,6 +21,7 @@ import { RobustTrainer } from '../robust-train/trainer';
 import { maxCertifiableRadius } from '../robustness/smoothing';
 import { writeFileAtomic } from '../runs/atomic-dir';
 import { readRunRecord } from '../runs/run-record';
+import { formatDuration } from '../display/html';
 
 export const ROBUST_TABLE_SETS = ['linf', 'rts'] as const;
 export type RobustTableSet = (typeof ROBUST_TABLE_SETS)[number];
@@ -403,12 +404,6 @@ export function robustClaims(rows: readonly RobustTableRow[], cert: readonly Rob
   return claims;
 }
 
-function formatSeconds(s: number): string {
-  if (s < 60) return `${s.toFixed(0)} s`;
-  const m = Math.round(s / 60);
-  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
-}
-
 /** The table as Markdown: accuracies per method, certification per σ, the claims. */
 export function formatRobustTable(t: RobustTable): string {
   const setName = t.set === 'linf' ? 'ℓ∞' : 'RTS';
@@ -424,7 +419,7 @@ export function formatRobustTable(t: RobustTable): string {
     `| method | clean | real perturbations | ${radii.map((r) => `latent PGD ε = ${r.radius} (${r.name})`).join(' | ')} | train time | eval time |`,
     `|---|---:|---:|${radii.map(() => '---:').join('|')}|---:|---:|`,
   ];
-  for (const r of t.rows) lines.push(`| ${r.label} | ${pct(r.clean)} | ${pct(r.perturbed)} | ${r.pgd.map(pct).join(' | ')} | ${formatSeconds(r.trainSeconds)} | ${formatSeconds(r.evalSeconds)} |`);
+  for (const r of t.rows) lines.push(`| ${r.label} | ${pct(r.clean)} | ${pct(r.perturbed)} | ${r.pgd.map(pct).join(' | ')} | ${formatDuration(r.trainSeconds)} | ${formatDuration(r.evalSeconds)} |`);
   if (t.certification.length) {
     const c0 = t.certification[0];
     const named = new Map(radii.map((r) => [r.radius, r.name]));
@@ -439,7 +434,7 @@ export function formatRobustTable(t: RobustTable): string {
       `|---:|---:|${c0.certifiedAccuracy.map(() => '---:').join('|')}|---:|---:|---:|`,
     );
     for (const c of t.certification) {
-      lines.push(`| ${c.sigma} | ${c.maxRadius.toFixed(2)} | ${c.certifiedAccuracy.map((r) => pct(r.accuracy)).join(' | ')} | ${c.averageRadius.toFixed(2)} | ${pct(c.abstain)} % | ${formatSeconds(c.seconds)} |`);
+      lines.push(`| ${c.sigma} | ${c.maxRadius.toFixed(2)} | ${c.certifiedAccuracy.map((r) => pct(r.accuracy)).join(' | ')} | ${c.averageRadius.toFixed(2)} | ${pct(c.abstain)} % | ${formatDuration(c.seconds)} |`);
     }
     const ceiling = maxCertifiableRadius(1, c0.n, c0.alpha);
     lines.push('', `With n = ${c0.n} the largest certifiable radius is ${ceiling.toFixed(4)}·σ.`);
@@ -447,6 +442,6 @@ export function formatRobustTable(t: RobustTable): string {
   for (const n of t.notes) lines.push('', `Note: ${n}.`);
   lines.push('', '| claim (the paper) | verdict | evidence |', '|---|---|---|');
   for (const c of t.claims) lines.push(`| ${c.claim} | ${c.verdict} | ${c.evidence} |`);
-  lines.push('', `Total wall time of this call: ${formatSeconds(t.seconds)}.`, '');
+  lines.push('', `Total wall time of this call: ${formatDuration(t.seconds)}.`, '');
   return lines.join('\n');
 }
