@@ -37,6 +37,25 @@ export async function startKernel(configPath: string): Promise<KernelServer> {
   return server;
 }
 
+/**
+ * Exit when the process that launched us is gone (Jupyter's JPY_PARENT_PID convention, which
+ * jupyter_client and our own client set): a client killed with SIGKILL must not leave a kernel
+ * behind that goes on training.
+ */
+export function exitWithParent(env: NodeJS.ProcessEnv = process.env, intervalMs = 1000): NodeJS.Timeout | undefined {
+  const parent = Number(env.JPY_PARENT_PID);
+  if (!Number.isInteger(parent) || parent <= 1) return undefined;
+  const timer = setInterval(() => {
+    try {
+      process.kill(parent, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') process.exit(0);
+    }
+  }, intervalMs);
+  timer.unref();
+  return timer;
+}
+
 function main(argv: string[]): void {
   const { values } = parseArgs({ args: argv, options: { 'config-path': { type: 'string' } }, strict: true });
   const configPath = values['config-path'];
@@ -44,6 +63,7 @@ function main(argv: string[]): void {
     process.stderr.write('usage: node launcher.js --config-path <connection_file>\n');
     process.exit(2);
   }
+  exitWithParent();
   startKernel(configPath).catch((e) => {
     process.stderr.write(`pertset kernel: cannot start: ${(e as Error).stack ?? e}\n`);
     process.exit(1);

@@ -159,3 +159,38 @@ describe('kernel client against the real kernel (our launcher)', () => {
     assert.equal((await run(session, 'console.log("back");')).stdout, 'back\n');
   });
 });
+
+describe('a kernel whose client died', () => {
+  it('exits on its own when the client is SIGKILLed (JPY_PARENT_PID)', async () => {
+    const { spawn } = await import('child_process');
+    const clientModule = path.join(__dirname, '..', '..', 'kernel', 'jupyter', 'client');
+    const script = `const { KernelSession } = require(${JSON.stringify(clientModule)});
+      KernelSession.start({ argv: ${JSON.stringify(kernelArgv())}, startTimeoutMs: 60000 })
+        .then((s) => { console.log('kernel ' + s.pid); setInterval(() => {}, 1000); });`;
+    const client = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const kernelPid = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      client.stdout!.on('data', (d) => {
+        out += String(d);
+        const m = /kernel (\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      client.on('exit', (code) => reject(new Error(`client exited (${code}) before the kernel started`)));
+    });
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    assert.ok(alive(kernelPid));
+    client.kill('SIGKILL');
+    const deadline = Date.now() + 15_000;
+    while (alive(kernelPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    const stillAlive = alive(kernelPid);
+    if (stillAlive) process.kill(kernelPid, 'SIGKILL');
+    assert.ok(!stillAlive, 'the kernel outlived its client by 15 s');
+  });
+});

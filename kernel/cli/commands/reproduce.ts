@@ -19,6 +19,7 @@ import {
   STN_COMPRESSED_EPOCHS,
   type MnistTableBudget,
   type MnistTableConfig,
+  type MnistTableProgress,
 } from '../../api/reproduce/mnist-table';
 import {
   formatRobustTable,
@@ -29,6 +30,7 @@ import {
   ROBUST_TABLE_MARKDOWN,
   ROBUST_TABLE_SETS,
   type RobustTableBudgetName,
+  type RobustTableProgress,
   type RobustTableSet,
 } from '../../api/reproduce/robust-table';
 import { maxCertifiableRadius } from '../../api/robustness/smoothing';
@@ -124,64 +126,23 @@ export const command: Command = {
         throw new ConfigError(`--only: unknown config "${c}"; expected some of ${MNIST_TABLE_CONFIGS.join(', ')}`);
       }
     }
-    const json = values.json === true;
-    const stream = json ? 'stderr' : 'stdout';
-    const say = (s: string) => (json ? console.error(s) : console.log(s));
-    const table = await withStdoutReserved(json, async () => {
-      await initBackend({ backend: backendOption(values) });
-      let progress: Progress | null = null;
-      let current = '';
-      try {
-        return await interruptible('stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)', () =>
-          reproduceMnistTable({
-            budget: budget as MnistTableBudget,
-            outDir: values.out as string | undefined,
-            only: only as MnistTableConfig[] | undefined,
-            dataDir: values.data as string | undefined,
-            backend: backendOption(values),
-            callbacks: { onProgress: (p) => {
-              const key = `${p.config}/${p.stage}`;
-              if (key !== current) {
-                progress?.stop();
-                progress = null;
-                current = key;
-                const b = budgetFor(p.config, budget as MnistTableBudget);
-                if (p.stage === 'train') say(`[${p.index + 1}/${p.total}] ${p.config}${b.epochs ? ` (${b.epochs} epochs${b.limit ? `, ${b.limit} images` : ''})` : ''}`);
-                if (p.skipped) {
-                  say(`  ${p.stage}: already done in the run folder`);
-                  return;
-                }
-                const unit = p.stage === 'train' ? 'steps' : p.stage === 'radius' ? 'batches' : 'pairs';
-                progress = createProgress({
-                  total: p.of,
-                  stream,
-                  format: `  ${p.stage.padEnd(6)} [{bar}] {value}/{total} ${unit} | eta {eta_formatted}`,
-                  line: (v, t) => `  ${p.stage}: ${v}/${t} ${unit}`,
-                  lineInterval: 30,
-                });
-              }
-              progress?.update(p.done);
-            } },
-          }),
-        );
-      } finally {
-        (progress as Progress | null)?.stop();
-      }
-    }).catch((e: unknown) => {
-      if (e instanceof InterruptedError) {
-        console.error(`${e.message}; run the same command again to resume`);
-        return null;
-      }
-      throw e;
+    return runStagedTable(values, {
+      header: (p: MnistTableProgress) => {
+        const b = budgetFor(p.config, budget as MnistTableBudget);
+        return `[${p.index + 1}/${p.total}] ${p.config}${b.epochs ? ` (${b.epochs} epochs${b.limit ? `, ${b.limit} images` : ''})` : ''}`;
+      },
+      unit: (stage) => (stage === 'train' ? 'steps' : stage === 'radius' ? 'batches' : 'pairs'),
+      run: ({ onProgress }) => reproduceMnistTable({
+        budget: budget as MnistTableBudget,
+        outDir: values.out as string | undefined,
+        only: only as MnistTableConfig[] | undefined,
+        dataDir: values.data as string | undefined,
+        backend: backendOption(values),
+        callbacks: { onProgress },
+      }),
+      format: formatMnistTable,
+      files: [MNIST_TABLE_MARKDOWN, MNIST_TABLE_FILE],
     });
-    if (!table) return 130;
-    if (json) console.log(JSON.stringify(table));
-    else {
-      console.log('');
-      console.log(formatMnistTable(table));
-      console.log(`saved to ${table.outDir}/${MNIST_TABLE_MARKDOWN} and ${MNIST_TABLE_FILE}`);
-    }
-    return 0;
   },
 };
 
@@ -192,6 +153,48 @@ async function runRobust(values: Parsed['values']): Promise<number> {
   if (!(ROBUST_TABLE_SETS as readonly string[]).includes(set)) throw new ConfigError(`--set must be one of ${ROBUST_TABLE_SETS.join(', ')}, got "${set}"`);
   const budget = (values.budget as string | undefined) ?? 'compressed';
   if (!(ROBUST_TABLE_BUDGETS as readonly string[]).includes(budget)) throw new ConfigError(`--budget must be one of ${ROBUST_TABLE_BUDGETS.join(', ')}, got "${budget}"`);
+  return runStagedTable(values, {
+    header: (p: RobustTableProgress) => `[${p.index + 1}/${p.total}] ${p.config}`,
+    unit: (stage) => (stage === 'train' ? 'steps' : 'images'),
+    run: ({ onProgress, say }) => reproduceRobustTable({
+      set: set as RobustTableSet,
+      budget: budget as RobustTableBudgetName,
+      cvae: values.cvae as string | undefined,
+      outDir: values.out as string | undefined,
+      dataDir: values.data as string | undefined,
+      backend: backendOption(values),
+      callbacks: {
+        onRadii: (r) => say(`set radii (${r.source}): ${r.radii.map((x) => `${x.name} ${x.radius}`).join(', ')}`),
+        onProgress,
+      },
+    }),
+    format: formatRobustTable,
+    files: [ROBUST_TABLE_MARKDOWN, ROBUST_TABLE_FILE],
+  });
+}
+
+interface StageProgress {
+  config: string;
+  stage: string;
+  index: number;
+  total: number;
+  done: number;
+  of: number;
+  skipped?: boolean;
+}
+
+/**
+ * The shell both tables share: the backend, Ctrl-C (stop after the step, save, exit 130), a
+ * header line per config, one progress bar per config and stage (stderr under --json), and the
+ * table printed, or one JSON object under --json.
+ */
+async function runStagedTable<T extends { outDir: string }, P extends StageProgress>(values: Parsed['values'], spec: {
+  header: (p: P) => string;
+  unit: (stage: P['stage']) => string;
+  run: (hooks: { onProgress: (p: P) => void; say: (line: string) => void }) => Promise<T>;
+  format: (table: T) => string;
+  files: string[];
+}): Promise<number> {
   const json = values.json === true;
   const stream = json ? 'stderr' : 'stdout';
   const say = (s: string) => (json ? console.error(s) : console.log(s));
@@ -199,42 +202,30 @@ async function runRobust(values: Parsed['values']): Promise<number> {
     await initBackend({ backend: backendOption(values) });
     let progress: Progress | null = null;
     let current = '';
+    const onProgress = (p: P) => {
+      const key = `${p.config}/${p.stage}`;
+      if (key !== current) {
+        progress?.stop();
+        progress = null;
+        current = key;
+        if (p.stage === 'train') say(spec.header(p));
+        if (p.skipped) {
+          say(`  ${p.stage}: already done in the run folder`);
+          return;
+        }
+        const unit = spec.unit(p.stage);
+        progress = createProgress({
+          total: p.of,
+          stream,
+          format: `  ${p.stage.padEnd(7)} [{bar}] {value}/{total} ${unit} | eta {eta_formatted}`,
+          line: (v, t) => `  ${p.stage}: ${v}/${t} ${unit}`,
+          lineInterval: 30,
+        });
+      }
+      progress?.update(p.done);
+    };
     try {
-      return await interruptible('stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)', () =>
-        reproduceRobustTable({
-          set: set as RobustTableSet,
-          budget: budget as RobustTableBudgetName,
-          cvae: values.cvae as string | undefined,
-          outDir: values.out as string | undefined,
-          dataDir: values.data as string | undefined,
-          backend: backendOption(values),
-          callbacks: {
-            onRadii: (r) => say(`set radii (${r.source}): ${r.radii.map((x) => `${x.name} ${x.radius}`).join(', ')}`),
-            onProgress: (p) => {
-              const key = `${p.config}/${p.stage}`;
-              if (key !== current) {
-                progress?.stop();
-                progress = null;
-                current = key;
-                if (p.stage === 'train') say(`[${p.index + 1}/${p.total}] ${p.config}`);
-                if (p.skipped) {
-                  say(`  ${p.stage}: already done in the run folder`);
-                  return;
-                }
-                const unit = p.stage === 'train' ? 'steps' : 'images';
-                progress = createProgress({
-                  total: p.of,
-                  stream,
-                  format: `  ${p.stage.padEnd(7)} [{bar}] {value}/{total} ${unit} | eta {eta_formatted}`,
-                  line: (v, t) => `  ${p.stage}: ${v}/${t} ${unit}`,
-                  lineInterval: 30,
-                });
-              }
-              progress?.update(p.done);
-            },
-          },
-        }),
-      );
+      return await interruptible('stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)', () => spec.run({ onProgress, say }));
     } finally {
       (progress as Progress | null)?.stop();
     }
@@ -249,8 +240,8 @@ async function runRobust(values: Parsed['values']): Promise<number> {
   if (json) console.log(JSON.stringify(table));
   else {
     console.log('');
-    console.log(formatRobustTable(table));
-    console.log(`saved to ${table.outDir}/${ROBUST_TABLE_MARKDOWN} and ${ROBUST_TABLE_FILE}`);
+    console.log(spec.format(table));
+    console.log(`saved to ${table.outDir}/${spec.files.join(' and ')}`);
   }
   return 0;
 }

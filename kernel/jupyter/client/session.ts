@@ -111,7 +111,9 @@ export class KernelSession extends EventEmitter<KernelSessionEvents> {
     const argv = this.spec.argv.map((a) => a.replace('{connection_file}', file));
     this.stderrTail = '';
     this.expectingExit = false;
-    const child = spawn(argv[0], argv.slice(1), { cwd: this.spec.cwd, env: this.spec.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // JPY_PARENT_PID: the kernel exits if this process dies without shutting it down (as with jupyter_client).
+    const env = { ...(this.spec.env ?? process.env), JPY_PARENT_PID: String(process.pid) };
+    const child = spawn(argv[0], argv.slice(1), { cwd: this.spec.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.process = child;
     const keepTail = (chunk: Buffer): void => {
       const text = chunk.toString('utf8');

@@ -1,5 +1,6 @@
 /**
- * `pertset reproduce mnist`: bad arguments are refused by name before anything runs; on real
+ * `pertset reproduce mnist`: bad arguments are refused by name before anything runs (with no
+ * target, `reproduce` runs the notebooks: test/report/); on real
  * MNIST the quick budget trains, calibrates and evaluates, writes the table, and a second call
  * resumes from the run folder (every stage already done, the same figures). The limited-data
  * ordering's verdict is checked on its own.
@@ -24,8 +25,9 @@ function cli(...args: string[]) {
 
 test('bad arguments are refused by name, before any training', () => {
   const cases: [string[], RegExp][] = [
-    [[], /expected the target "mnist" or "robust" \(pertset reproduce mnist \.\.\. \| pertset reproduce robust --set linf \.\.\.\), got none/],
-    [['cifar'], /expected the target "mnist" or "robust".*got "cifar"/],
+    [['--budget', 'quick'], /--budget belongs to "pertset reproduce mnist\|robust"; the notebooks take/],
+    [['cifar'], /expected no target \(the notebooks\), "mnist" or "robust".*got "cifar"/],
+    [['mnist', '--quick'], /--quick belongs to the notebooks/],
     [['mnist', '--budget', 'huge'], /--budget must be one of quick, compressed, full, got "huge"/],
     [['mnist', '--only', 'mnist_fc_linf,mnist_fc_rts'], /--only: unknown config "mnist_fc_rts"/],
     [['mnist', '--epochs', '3'], /Unknown option '--epochs'/],
