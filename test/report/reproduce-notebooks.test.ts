@@ -170,6 +170,6 @@ describe('pertset reproduce: failures are named and nothing half-written is kept
     const mode = cli(['reproduce', '--mode', 'fast']);
     assert.match(mode.err, /--mode must be one of smoke, quick, full, got "fast"|--mode must be one of .*"fast"/);
     const mixed = cli(['reproduce', '--budget', 'quick']);
-    assert.match(mixed.err, /--budget belongs to "pertset reproduce mnist"/);
+    assert.match(mixed.err, /--budget belongs to "pertset reproduce mnist\|robust"/);
   });
 });
