@@ -105,7 +105,7 @@ def latent_pgd_step(arch):
 ATTACK = {'mnist_stn': (14.0, 2.8, 7), 'mnist_fc': (28.0, 5.6, 7)}
 ATTACK_LABEL_MARGIN = 30.0
 SMOOTHING_BATCH = 500
-SMOOTHING_SIGMA = 1.67
+SMOOTHING_SIGMA = 1.01
 
 
 def frozen_cvae(arch):

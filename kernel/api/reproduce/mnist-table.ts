@@ -250,6 +250,13 @@ export async function reproduceMnistTable(options: MnistTableOptions = {}): Prom
       eval: evaluation,
     });
   }
+  // Rows of configs this call did not run (`only`) are kept from the folder's earlier table, so
+  // configs trained one call at a time still add up to the whole table.
+  const earlier = readJson<MnistTable>(path.join(outDir, MNIST_TABLE_FILE));
+  if (earlier && earlier.budget === budget) {
+    for (const r of earlier.rows) if (!configs.includes(r.config) && MNIST_TABLE_CONFIGS.includes(r.config)) rows.push(r);
+  }
+  rows.sort((a, b) => MNIST_TABLE_CONFIGS.indexOf(a.config) - MNIST_TABLE_CONFIGS.indexOf(b.config));
   const table: MnistTable = { budget, outDir, rows, limitedData: limitedDataOrdering(rows), seconds: (Date.now() - started) / 1000 };
   fs.mkdirSync(outDir, { recursive: true });
   writeFileAtomic(path.join(outDir, MNIST_TABLE_FILE), JSON.stringify(table, null, 1));

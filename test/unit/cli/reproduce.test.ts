@@ -2,7 +2,8 @@
  * `pertset reproduce mnist`: bad arguments are refused by name before anything runs (with no
  * target, `reproduce` runs the notebooks: test/report/); on real
  * MNIST the quick budget trains, calibrates and evaluates, writes the table, and a second call
- * resumes from the run folder (every stage already done, the same figures). The limited-data
+ * resumes from the run folder (every stage already done, the same figures), keeping the rows of
+ * configs an earlier call ran. The limited-data
  * ordering's verdict is checked on its own.
  */
 import { test } from 'node:test';
@@ -61,10 +62,17 @@ test('the quick budget on real MNIST writes the table, and a second call resumes
   assert.match(md, /\| ℓ∞ FC \| \d+ \(\d+\.\d\d\) \| 28 \|/);
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(out, MNIST_TABLE_FILE), 'utf8')).rows[0].eval.pgdAE, row.eval.pgdAE);
 
+  // A row another call wrote (--only another config) is kept, in the table's order.
+  const written = JSON.parse(fs.readFileSync(path.join(out, MNIST_TABLE_FILE), 'utf8')) as MnistTable;
+  written.rows.unshift({ ...written.rows[0], config: 'mnist_stn_rts' });
+  fs.writeFileSync(path.join(out, MNIST_TABLE_FILE), JSON.stringify(written));
+
   const second = cli(...args);
   assert.equal(second.code, 0, second.stderr);
   for (const stage of ['train', 'radius', 'eval']) assert.match(second.stderr, new RegExp(`${stage}: already done in the run folder`));
   const again = JSON.parse(second.stdout) as MnistTable;
+  assert.deepEqual(again.rows.map((r) => r.config), ['mnist_fc_linf', 'mnist_stn_rts']);
+  assert.match(fs.readFileSync(path.join(out, MNIST_TABLE_MARKDOWN), 'utf8'), /\| RTS \| /);
   assert.equal(again.rows[0].eval.pgdAE, row.eval.pgdAE);
   assert.equal(again.rows[0].maxLatentNorm, row.maxLatentNorm);
 });
