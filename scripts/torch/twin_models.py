@@ -1,4 +1,5 @@
-"""An independent PyTorch implementation of the three MNIST CVAEs (the paper's architectures) and of
+"""An independent PyTorch implementation of the paper's CVAEs (the three MNIST ones and the CIFAR-10-C
+``cifar10_rectangle``, at any width) and of
 the robustness experiments' MNISTConv classifier: the twin that pertset's parity tests check
 against, its benchmark runs and its training parity script.
 
@@ -6,6 +7,8 @@ Module attribute names are chosen so that state_dict keys are the reference impl
 (``prior.fc1.weight``, ``generator.stns.0.localization.1.weight``, ...), which is what lets a
 reference checkpoint be imported. Everything is NCHW, as PyTorch.
 """
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -140,6 +143,67 @@ class StnGenerator(nn.Module):
         return self.conv(F.pad(self.block(warped), (2, 2, 2, 2), mode="reflect"))
 
 
+# ---------------------------------------------------------------- cifar10_rectangle
+
+LOGVAR_LOWER, LOGVAR_UPPER = math.log(1e-3), math.log(10)
+
+# The reference config's sizes (latent_dim, nblocks, big_ch, small_ch, kernel_size, padding).
+CIFAR10_RECTANGLE_SIZE = dict(latent_dim=512, nblocks=4, big_ch=64, small_ch=16, kernel_size=3, padding=1)
+
+
+def scaled_tanh(a):
+    """log σ² = shift + scale·tanh(a), onto (ln 1e-3, ln 10); scale is negative as the reference's."""
+    return (LOGVAR_LOWER + LOGVAR_UPPER) / 2 + (LOGVAR_LOWER - LOGVAR_UPPER) / 2 * torch.tanh(a)
+
+
+class ResidualBlock(nn.Module):
+    """bn1 → ReLU → conv1 (wide→narrow) → bn2 → ReLU → conv2 (narrow→wide), plus the identity."""
+
+    def __init__(self, wide, narrow, k, p):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(wide)
+        self.conv1 = nn.Conv2d(wide, narrow, k, padding=p, bias=False)
+        self.bn2 = nn.BatchNorm2d(narrow)
+        self.conv2 = nn.Conv2d(narrow, wide, k, padding=p, bias=False)
+
+    def forward(self, x):
+        h = self.conv1(torch.relu(self.bn1(x)))
+        return x + self.conv2(torch.relu(self.bn2(h)))
+
+
+def rectangle_trunk(in_ch, out_ch, s, final_bn):
+    """conv (in→wide) → blocks → BN → ReLU → conv (wide→out) [→ BN → ReLU], as one Sequential."""
+    k, p, wide = s["kernel_size"], s["padding"], s["big_ch"]
+    layers = [nn.Conv2d(in_ch, wide, k, padding=p, bias=False)]
+    layers += [ResidualBlock(wide, s["small_ch"], k, p) for _ in range(s["nblocks"])]
+    layers += [nn.BatchNorm2d(wide), nn.ReLU(), nn.Conv2d(wide, out_ch, k, padding=p, bias=False)]
+    if final_bn:
+        layers += [nn.BatchNorm2d(out_ch), nn.ReLU()]
+    return nn.Sequential(*layers)
+
+
+class RectangleGaussianHead(nn.Module):
+    def __init__(self, channels, s):
+        super().__init__()
+        self.encoder = rectangle_trunk(channels, s["small_ch"], s, final_bn=True)
+        self.fc1 = nn.Linear(s["small_ch"] * 32 * 32, s["latent_dim"])
+        self.fc2 = nn.Linear(s["small_ch"] * 32 * 32, s["latent_dim"])
+
+    def forward(self, *images):
+        h = self.encoder(torch.cat(images, dim=1)).flatten(1)
+        return self.fc1(h), scaled_tanh(self.fc2(h))
+
+
+class RectangleGenerator(nn.Module):
+    def __init__(self, s):
+        super().__init__()
+        self.fc = nn.Linear(s["latent_dim"], 32 * 32)
+        self.decoder = rectangle_trunk(4, 3, s, final_bn=False)
+
+    def logits(self, x, z):
+        return self.decoder(torch.cat([x, self.fc(z).view(-1, 1, 32, 32)], dim=1))
+
+
 # ---------------------------------------------------------------- the CVAE
 
 class TwinCVAE(nn.Module):
@@ -153,7 +217,16 @@ class TwinCVAE(nn.Module):
         return torch.sigmoid(self.generator.logits(x, z))
 
 
-def build(arch):
+def build(arch, **size):
+    """The twin of ``arch``; ``cifar10_rectangle`` takes the reference's size keys (``big_ch=16`` ...)."""
+    if size and arch != "cifar10_rectangle":
+        raise ValueError(f"{arch} has fixed sizes")
+    if arch == "cifar10_rectangle":
+        unknown = set(size) - set(CIFAR10_RECTANGLE_SIZE)
+        if unknown:
+            raise ValueError(f"unknown size keys {sorted(unknown)}")
+        s = {**CIFAR10_RECTANGLE_SIZE, **size}
+        return TwinCVAE(RectangleGaussianHead(3, s), RectangleGaussianHead(6, s), RectangleGenerator(s))
     if arch == "mnist_fc":
         return TwinCVAE(FcGaussianHead(784), FcGaussianHead(2 * 784), FcGenerator())
     if arch == "mnist_conv":

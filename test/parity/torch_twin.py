@@ -5,6 +5,8 @@
   torch_twin.py sampler INPUTS OUT                     affine_grid + grid_sample forward and backward
   torch_twin.py classifier SIDE WEIGHTS INPUTS OUT     MNISTConv logits, per-example CE and its gradients
   torch_twin.py save-state-dict ARCH WEIGHTS FILE      a torch.save'd reference-style checkpoint
+  torch_twin.py random-twin ARCH SIZE_JSON SEED OUT    a twin with random weights saved as OUT/checkpoint_latest.pth,
+                                                       inputs (OUT/inputs) and its eval-mode outputs (OUT/outputs)
 
 Every directory is in pertset's exchange format (scripts/torch/pertset_weights.py).
 """
@@ -99,6 +101,38 @@ def save_state_dict(arch, weights_dir, file):
     torch.save({"model_state_dict": model.state_dict(), "epoch": 0, "val_loss": 0.0}, file)
 
 
+def random_twin(arch, size_json, seed, out_dir):
+    """The direction a user with the authors' checkpoints goes: PyTorch weights first. Random weights
+    (PyTorch's init from ``seed``) and random batch-norm statistics, so no layer is trivially the identity."""
+    import json
+    torch.manual_seed(seed)
+    model = tm.build(arch, **json.loads(size_json))
+    with torch.no_grad():
+        for name, t in model.state_dict().items():
+            if name.endswith("running_mean"):
+                t.uniform_(-0.2, 0.2)
+            elif name.endswith("running_var"):
+                t.uniform_(0.5, 2.0)
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.2, 0.2)
+    model.eval()
+    os.makedirs(out_dir, exist_ok=True)
+    torch.save({"model_state_dict": model.state_dict(), "epoch": 0}, os.path.join(out_dir, "checkpoint_latest.pth"))
+    c, side = 3, 32
+    x = torch.rand(3, c, side, side)
+    xt = (x + 0.2 * torch.randn_like(x)).clamp(0, 1)
+    with torch.no_grad():
+        mu_p, lv_p = model.prior(x)
+        z = mu_p + torch.randn_like(mu_p) * torch.exp(0.5 * lv_p)
+        mu_q, lv_q = model.recognition(x, xt)
+        gen = model.generate(x, z)
+    save_tensors({"x": x, "x_perturbed": xt, "z": z}, os.path.join(out_dir, "inputs"))
+    save_tensors({"prior_mu": mu_p, "prior_logvar": lv_p, "recog_mu": mu_q, "recog_logvar": lv_q, "generated": gen},
+                 os.path.join(out_dir, "outputs"))
+
+
 if __name__ == "__main__":
     task = sys.argv[1]
     if task == "model":
@@ -109,5 +143,7 @@ if __name__ == "__main__":
         run_classifier(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5])
     elif task == "save-state-dict":
         save_state_dict(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif task == "random-twin":
+        random_twin(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
     else:
         raise SystemExit(f"unknown task {task!r}")

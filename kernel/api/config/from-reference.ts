@@ -3,9 +3,12 @@
  * is a `ConfigError` naming its JSON path (`training.step_size_schedule[1][0]: ...`).
  */
 import * as path from 'path';
-import { ConfigError } from '../errors';
 import { REFERENCE_DATASET_TYPES } from '../data/load';
-import { ARCHITECTURES, OUTPUT_DISTRIBUTIONS, type ArchitectureName, type OutputDistribution } from '../models/types';
+import { ArgumentError, ConfigError } from '../errors';
+import { cifar10RectangleSize } from '../models/cifar10-rectangle';
+import { ARCHITECTURES, OUTPUT_DISTRIBUTIONS, type ArchitectureName, type ModelSize, type OutputDistribution } from '../models/types';
+import { getSuite } from '../corruptions/corrupter';
+import type { Cifar10cPairingName, CropFlip } from '../perturbations/cifar10c';
 import { REFERENCE_PERTURBATION_TYPES } from '../perturbations/registry';
 import { OPTIMIZERS, type ReferenceConfig } from './reference-schema';
 import { piecewiseLinear, scaleSchedule, type ScheduleJson } from './schedules';
@@ -16,11 +19,11 @@ export type Json = Record<string, unknown>;
 /** Keys each section may hold; anything else becomes a warning (reference configs carry GPU-only keys). */
 const KNOWN_KEYS: Record<string, readonly string[]> = {
   '': ['model', 'perturbation', 'output_dir', 'training', 'eval', 'dataset', 'ae', 'oae', 'seed', 'device', 'dataparallel', 'resume'],
-  model: ['model_dir', 'type', 'output_distribution', 'load'],
+  model: ['model_dir', 'type', 'output_distribution', 'load', 'latent_dim', 'nblocks', 'big_ch', 'small_ch', 'kernel_size', 'padding'],
   perturbation: ['train_type', 'test_type', 'type', 'epsilon', 'min', 'max', 'angle', 'scale', 'crop_sz', 'padding'],
   training: ['optimizer', 'epochs', 'batch_size', 'step_size_schedule', 'beta_schedule', 'momentum', 'weight_decay', 'log_interval', 'checkpoint_interval', 'checkpoint_steps'],
   eval: ['batch_size', 'sample_interval'],
-  dataset: ['type', 'data_path', 'padding', 'k', 'limit', 'validation_limit'],
+  dataset: ['type', 'data_path', 'padding', 'k', 'limit', 'validation_limit', 'corruptions', 'severity', 'cropflip'],
   ae: ['max_dist', 'alpha', 'niters'],
   oae: ['max_dist', 'alpha', 'niters'],
 };
@@ -99,6 +102,67 @@ export function perturbationSpec(p: Json, key: 'train_type' | 'test_type'): Pert
     default:
       return { type };
   }
+}
+
+/** The reference's model keys of cifar10_rectangle's sizes (the MNIST architectures have none). */
+const SIZE_KEYS: ReadonlyArray<[string, keyof ModelSize]> = [
+  ['latent_dim', 'latentDim'], ['nblocks', 'blocks'], ['big_ch', 'bigChannels'], ['small_ch', 'smallChannels'], ['kernel_size', 'kernelSize'], ['padding', 'padding'],
+];
+
+function modelSize(model: Json, architecture: ArchitectureName): ModelSize | null {
+  const given = SIZE_KEYS.filter(([key]) => model[key] !== undefined);
+  if (architecture !== 'cifar10_rectangle') {
+    if (given.length) throw new ConfigError(`model.${given[0][0]}: ${architecture} has fixed sizes; latent_dim, nblocks, big_ch, small_ch, kernel_size and padding apply to cifar10_rectangle`);
+    return null;
+  }
+  const partial: Partial<ModelSize> = {};
+  for (const [key, field] of given) partial[field] = num(model, key, 'model', { int: true, min: 0 });
+  try {
+    return cifar10RectangleSize(partial);
+  } catch (e) {
+    if (e instanceof ArgumentError) throw new ConfigError(`model: ${e.message}`);
+    throw e;
+  }
+}
+
+const PAIRING_OF: Record<string, Cifar10cPairingName> = { cifar10c: 'original', cifar10c_withoriginal: 'withoriginal', cifar10c_nooriginal: 'nooriginal' };
+
+/** dataset.corruptions / severity / cropflip of a cifar10c* dataset (defaults: the 12 training corruptions, [5], no crop/flip). */
+function cifarBank(dataset: Json, datasetType: string): NonNullable<PertsetConfig['dataset']['corruptions']> {
+  const suite = getSuite('cifar10c');
+  let names = [...suite.train];
+  if (dataset.corruptions !== undefined) {
+    const c = dataset.corruptions;
+    if (!Array.isArray(c) || c.length === 0 || !c.every((n) => typeof n === 'string')) {
+      throw new ConfigError(`dataset.corruptions: expected a non-empty list of CIFAR-10-C corruption names, got ${JSON.stringify(c)}`);
+    }
+    const unknown = c.find((n) => !suite.corruptions[n as string]);
+    if (unknown !== undefined) throw new ConfigError(`dataset.corruptions: unknown corruption "${unknown}"; expected names from ${suite.names.join(', ')}`);
+    names = c as string[];
+  }
+  let severities = [suite.protocolSeverity];
+  if (dataset.severity !== undefined) {
+    const sv = typeof dataset.severity === 'number' ? [dataset.severity] : dataset.severity;
+    if (!Array.isArray(sv) || sv.length === 0 || !sv.every((v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 5)) {
+      throw new ConfigError(`dataset.severity: expected a non-empty list of severities from 1 to 5, got ${JSON.stringify(dataset.severity)}`);
+    }
+    severities = sv as number[];
+  }
+  let cropFlip: CropFlip | null = null;
+  if (dataset.cropflip !== undefined) {
+    const cf = section(dataset, 'cropflip', true)!;
+    const crop = cf.crop;
+    if (crop !== undefined && !(Array.isArray(crop) && crop.length === 2 && crop[0] === 32 && crop[1] === 32)) {
+      throw new ConfigError(`dataset.cropflip.crop: the crop must give back 32×32 images, [32, 32], got ${JSON.stringify(crop)}`);
+    }
+    if (cf.flip !== undefined && typeof cf.flip !== 'boolean') throw new ConfigError(`dataset.cropflip.flip: expected true or false, got ${JSON.stringify(cf.flip)}`);
+    cropFlip = { pad: num(cf, 'pad', 'dataset.cropflip', { int: true, min: 0 }, 0), flip: cf.flip === true };
+  }
+  const pairing = PAIRING_OF[datasetType];
+  if (pairing === 'nooriginal' && names.length * severities.length < 2) {
+    throw new ConfigError('dataset.corruptions: the nooriginal pairing needs at least two corrupted versions (corruptions × severities)');
+  }
+  return { pairing, names, severities, cropFlip };
 }
 
 function schedule(t: Json, key: string, min: number) {
@@ -197,6 +261,7 @@ function convert(json: ReferenceConfig, source: string, overrides: ConfigOverrid
     throw new ConfigError(`model.load: expected a checkpoint path or false, got ${JSON.stringify(model.load)}`);
   }
 
+  const size = modelSize(model, architecture);
   const train = perturbationSpec(pert, 'train_type');
   const test = perturbationSpec(pert, 'test_type');
 
@@ -214,7 +279,22 @@ function convert(json: ReferenceConfig, source: string, overrides: ConfigOverrid
   const datasetType = oneOf(dataset, 'type', 'dataset', Object.keys(REFERENCE_DATASET_TYPES) as DatasetType[]) as DatasetType;
   const padding = num(dataset, 'padding', 'dataset', { int: true, min: 0 }, 0);
   let k: number | null = null;
-  if (datasetType === 'mnist_rts_limited') {
+  let corruptions: PertsetConfig['dataset']['corruptions'] = null;
+  const cifar = datasetType.startsWith('cifar10c');
+  if (cifar !== (architecture === 'cifar10_rectangle')) {
+    throw new ConfigError(`dataset.type: ${architecture} ${cifar ? 'does not take' : 'takes'} CIFAR-10 images, but dataset.type is "${datasetType}"${cifar ? '' : ' (expected cifar10c, cifar10c_withoriginal or cifar10c_nooriginal)'}`);
+  }
+  if (cifar) {
+    corruptions = cifarBank(dataset, datasetType);
+    const versions = corruptions.names.length * corruptions.severities.length;
+    if (dataset.k !== undefined) {
+      k = num(dataset, 'k', 'dataset', { int: true, min: 1 });
+      if (k !== versions) throw new ConfigError(`dataset.k: every image has ${versions} corrupted versions (corruptions × severities), got k = ${k}`);
+    }
+    for (const [key, spec] of [['train_type', train], ['test_type', test]] as const) {
+      if (spec.type !== 'dataloader') throw new ConfigError(`perturbation.${key}: dataset "${datasetType}" carries its pairs, so ${key} must be "dataloader", got "${spec.type}"`);
+    }
+  } else if (datasetType === 'mnist_rts_limited') {
     k = num(dataset, 'k', 'dataset', { int: true, min: 1 });
     if (train.type !== 'dataloader') {
       throw new ConfigError(`perturbation.train_type: dataset "mnist_rts_limited" draws its training pairs from the fixed bank, so train_type must be "dataloader", got "${train.type}"`);
@@ -225,10 +305,11 @@ function convert(json: ReferenceConfig, source: string, overrides: ConfigOverrid
       if (spec.type === 'dataloader') throw new ConfigError(`perturbation.${key}: "dataloader" needs a dataset that carries its perturbations (mnist_rts_limited), but dataset.type is "${datasetType}"`);
     }
   }
-  const inputSide = 28 + 2 * padding;
-  const expectedSide = architecture === 'mnist_stn' ? 42 : 28;
+  const imageSide = cifar ? 32 : 28;
+  const inputSide = imageSide + 2 * padding;
+  const expectedSide = architecture === 'mnist_stn' ? 42 : imageSide;
   if (inputSide !== expectedSide) {
-    throw new ConfigError(`dataset.padding: ${architecture} takes ${expectedSide}×${expectedSide} inputs, so padding must be ${(expectedSide - 28) / 2}, got ${padding}`);
+    throw new ConfigError(`dataset.padding: ${architecture} takes ${expectedSide}×${expectedSide} inputs, so padding must be ${(expectedSide - imageSide) / 2}, got ${padding}`);
   }
   for (const spec of [train, test]) {
     if (spec.type === 'rts' && spec.cropSize !== inputSide) {
@@ -257,7 +338,7 @@ function convert(json: ReferenceConfig, source: string, overrides: ConfigOverrid
     name,
     source,
     seed,
-    model: { architecture, outputDistribution, load: typeof model.load === 'string' ? model.load : null },
+    model: { architecture, outputDistribution, load: typeof model.load === 'string' ? model.load : null, size },
     perturbation: { train, test },
     training: { optimizer: 'adam', epochs, batchSize, lr, beta, weightDecay, checkpointInterval, checkpointSteps },
     eval: {
@@ -269,7 +350,7 @@ function convert(json: ReferenceConfig, source: string, overrides: ConfigOverrid
       overAlpha: oae?.alpha === undefined ? null : num(oae, 'alpha', 'oae', { above: 0 }),
       overSteps: num(oae, 'niters', 'oae', { int: true, min: 0 }, 50),
     },
-    dataset: { type: datasetType, dataPath, padding, k, limit, validationLimit },
+    dataset: { type: datasetType, dataPath, padding, k, corruptions, limit, validationLimit },
     runDir,
     json,
     warnings: collectWarnings(root),

@@ -16,6 +16,13 @@ export interface ReferenceModelSection {
   output_distribution?: string;
   /** Path of a checkpoint to initialise from (reference: a .pth; here a pertset checkpoint dir). */
   load?: string | false;
+  /** cifar10_rectangle sizes (defaults: the reference's 512, 4, 64, 16, 3, 1). */
+  latent_dim?: number;
+  nblocks?: number;
+  big_ch?: number;
+  small_ch?: number;
+  kernel_size?: number;
+  padding?: number;
 }
 
 export interface ReferencePerturbationSection {
@@ -65,8 +72,13 @@ export interface ReferenceDatasetSection {
   type: string;
   data_path?: string;
   padding?: number;
-  /** mnist_rts_limited: fixed perturbations per training image. */
+  /** mnist_rts_limited: fixed perturbations per training image; cifar10c*: corrupted versions per image (corruptions × severities). */
   k?: number;
+  /** cifar10c*: the corruptions of the bank (CIFAR-10-C names) and their severities. */
+  corruptions?: string[];
+  severity?: number[];
+  /** cifar10c*: the same random crop (zero padding `pad`) and horizontal flip on both images of a training pair. */
+  cropflip?: { pad: number; crop: [number, number]; flip: boolean };
   /** pertset extension: use only the first N training images (after the validation split). */
   limit?: number;
   /** pertset extension: use only the first N validation images. */

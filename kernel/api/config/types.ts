@@ -3,7 +3,8 @@
  * `fromReferenceConfig`. Training, evaluation and the CLI read only this.
  */
 import type { REFERENCE_DATASET_TYPES } from '../data/load';
-import type { ArchitectureName, OutputDistribution } from '../models/types';
+import type { ArchitectureName, ModelSize, OutputDistribution } from '../models/types';
+import type { Cifar10cPairingName, CropFlip } from '../perturbations/cifar10c';
 import type { ReferenceConfig } from './reference-schema';
 import type { PiecewiseLinear } from './schedules';
 
@@ -26,7 +27,8 @@ export interface PertsetConfig {
   /** Where the config came from: a file path or `builtin:<name>`. */
   source: string;
   seed: number;
-  model: { architecture: ArchitectureName; outputDistribution: OutputDistribution; load: string | null };
+  /** `size`: cifar10_rectangle's sizes (null for the fixed-size MNIST architectures). */
+  model: { architecture: ArchitectureName; outputDistribution: OutputDistribution; load: string | null; size: ModelSize | null };
   perturbation: { train: PerturbationSpec; test: PerturbationSpec };
   training: {
     optimizer: 'adam';
@@ -61,6 +63,8 @@ export interface PertsetConfig {
     padding: number;
     /** mnist_rts_limited: fixed perturbations per training image. */
     k: number | null;
+    /** cifar10c*: the pairing and the bank of corrupted versions each image owns (null otherwise). */
+    corruptions: { pairing: Cifar10cPairingName; names: string[]; severities: number[]; cropFlip: CropFlip | null } | null;
     /** Use only this many training images (null: all). */
     limit: number | null;
     /** Use only this many validation images (null: all; the reference uses 1k for MNIST). */

@@ -71,11 +71,14 @@ function describeSource(spec: DatasetSpec, located: LocatedDataset, files: strin
   return { origin: located.origin, dir: located.dir, files: files.map((f) => path.resolve(f)), sha256, description };
 }
 
-/** `dataset.type` of the reference's configs (MNIST family only) and the dataset each reads. */
+/** `dataset.type` of the reference's configs (MNIST family and the CIFAR-10-C pairings) and the dataset each reads. */
 export const REFERENCE_DATASET_TYPES = {
   mnist: 'mnist',
   fashion_mnist: 'fashion-mnist',
   mnist_rts_limited: 'mnist',
+  cifar10c: 'cifar10',
+  cifar10c_withoriginal: 'cifar10',
+  cifar10c_nooriginal: 'cifar10',
 } as const satisfies Record<string, DatasetName>;
 
 const ALIASES: Record<string, DatasetName> = {

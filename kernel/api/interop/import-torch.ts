@@ -14,18 +14,19 @@ import * as path from 'path';
 import { loadConfig } from '../config/load';
 import { ArgumentError, CheckpointError } from '../errors';
 import { ensureDir } from '../output-dir';
-import { createCVAE, isArchitectureName } from '../models';
-import type { ArchitectureName, CVAE } from '../models/types';
+import { ARCHITECTURES, createCVAE, isArchitectureName } from '../models';
+import type { ArchitectureName, CVAE, ModelSize } from '../models/types';
 import { saveCheckpoint } from '../runs/checkpoint';
 import { writeRunRecord } from '../runs/run-record';
 import { readTorchWeights, type TorchTensors } from './torch-format';
-import { inferArchitecture, loadTorchTensors } from './torch-state-dict';
+import { inferArchitecture, inferModelSize, loadTorchTensors } from './torch-state-dict';
 
 /** The shipped config recorded for an imported model of each architecture (override with `config`). */
 export const DEFAULT_IMPORT_CONFIG: Record<ArchitectureName, string> = {
   mnist_fc: 'mnist_fc_linf',
   mnist_conv: 'mnist_conv_linf',
   mnist_stn: 'mnist_stn_rts',
+  cifar10_rectangle: 'cifar10_c_rectangle',
 };
 
 export interface ImportTorchOptions {
@@ -90,7 +91,7 @@ export function loadTorchModel(weights: string, options: { architecture?: string
   let architecture: ArchitectureName;
   if (options.architecture !== undefined) {
     if (!isArchitectureName(options.architecture)) {
-      throw new ArgumentError(`architecture "${options.architecture}" is not one of mnist_fc, mnist_conv, mnist_stn`);
+      throw new ArgumentError(`architecture "${options.architecture}" is not one of ${ARCHITECTURES.join(', ')}`);
     }
     architecture = options.architecture;
   } else {
@@ -98,7 +99,9 @@ export function loadTorchModel(weights: string, options: { architecture?: string
     if (!inferred) throw new CheckpointError(`${weights}: cannot tell the architecture from its keys; pass the architecture (--arch)`);
     architecture = inferred;
   }
-  const model = createCVAE(architecture);
+  // cifar10_rectangle's sizes (width, latent, blocks) are read from the tensors' shapes.
+  const size = architecture === 'cifar10_rectangle' ? inferModelSize(tensors, weights) : null;
+  const model = createCVAE(architecture, { size });
   try {
     loadTorchTensors(model, tensors, weights);
   } catch (e) {
@@ -106,6 +109,12 @@ export function loadTorchModel(weights: string, options: { architecture?: string
     throw e;
   }
   return model;
+}
+
+function sizeDifference(weights: Readonly<ModelSize>, config: Readonly<ModelSize>): string[] {
+  return (Object.keys(weights) as Array<keyof ModelSize>)
+    .filter((k) => weights[k] !== config[k])
+    .map((k) => `${k}: weights ${weights[k]}, config ${config[k]}`);
 }
 
 /** Imports PyTorch weights as a run directory (see the module comment). */
@@ -122,6 +131,10 @@ export async function importTorchCheckpoint(options: ImportTorchOptions): Promis
     const config = loadConfig(configName);
     if (config.model.architecture !== model.architecture) {
       throw new ArgumentError(`config ${configName} is for ${config.model.architecture}, the weights are a ${model.architecture} model`);
+    }
+    const differs = model.size && config.model.size ? sizeDifference(model.size, config.model.size) : [];
+    if (differs.length) {
+      throw new ArgumentError(`config ${configName} describes a different ${model.architecture} than the weights (${differs.join('; ')}); pass a config with the weights' sizes (--config)`);
     }
     await saveCheckpoint(checkpointDir, { model });
     fs.writeFileSync(path.join(out, 'config.json'), JSON.stringify(config.json, null, 2));

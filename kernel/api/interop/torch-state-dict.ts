@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError } from '../errors';
-import type { ArchitectureName, CVAE } from '../models/types';
+import type { ArchitectureName, CVAE, ModelSize } from '../models/types';
 import { fromTorchLayout, IGNORED_TORCH_LEAVES, permute4d, toTorchLayout, torchKeyOf } from './torch-names';
 import type { TorchTensor, TorchTensors } from './torch-format';
 
@@ -54,10 +54,32 @@ export function loadTorchTensors(model: CVAE, tensors: TorchTensors, source: str
 /** Which architecture a state_dict belongs to, from its generator's keys; null if none fits. */
 export function inferArchitecture(keys: Iterable<string>): ArchitectureName | null {
   const set = new Set(keys);
+  if (set.has('generator.decoder.0.weight')) return 'cifar10_rectangle';
   if (set.has('generator.stns.0.fc.weight')) return 'mnist_stn';
   if (set.has('generator.downsample3.weight')) return 'mnist_conv';
   if (set.has('generator.fc3.weight')) return 'mnist_fc';
   return null;
+}
+
+/**
+ * The size options of a `cifar10_rectangle` state_dict, read from its shapes: latent = rows of
+ * `prior.fc1.weight`, wide/narrow channels and kernel from `prior.encoder.0` and the first block's
+ * `conv1`, blocks = how many `prior.encoder.<i>.conv1` there are. `source` names the origin in messages.
+ */
+export function inferModelSize(tensors: TorchTensors, source: string): ModelSize {
+  const need = (key: string, rank: number): number[] => {
+    const t = tensors.get(key);
+    if (!t) throw new CheckpointError(`${source}: not a cifar10_rectangle state_dict (missing "${key}")`);
+    if (t.shape.length !== rank) throw new CheckpointError(`${source}: "${key}" has shape [${t.shape}], expected rank ${rank}`);
+    return t.shape;
+  };
+  const [latentDim] = need('prior.fc1.weight', 2);
+  const [bigChannels, , kernelSize] = need('prior.encoder.0.weight', 4);
+  let blocks = 0;
+  while (tensors.has(`prior.encoder.${blocks + 1}.conv1.weight`)) blocks++;
+  const smallChannels = blocks > 0 ? need('prior.encoder.1.conv1.weight', 4)[0] : need(`prior.encoder.${blocks + 3}.weight`, 4)[0];
+  if (kernelSize % 2 !== 1) throw new CheckpointError(`${source}: "prior.encoder.0.weight" has an even kernel ${kernelSize}; cifar10_rectangle keeps 32×32 with an odd kernel`);
+  return { latentDim, blocks, bigChannels, smallChannels, kernelSize, padding: (kernelSize - 1) / 2 };
 }
 
 /**

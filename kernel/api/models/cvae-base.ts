@@ -5,12 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../errors';
-import type { ArchitectureName, CVAE, DiagonalGaussian, OutputDistribution } from './types';
+import type { ArchitectureName, CVAE, DiagonalGaussian, ModelSize, OutputDistribution } from './types';
 import { VariableStore } from './variable-store';
 
 export interface CVAEOptions {
   /** Seed for the PyTorch-style initialisation (default 0). */
   seed?: number;
+  /** Size options (only `cifar10_rectangle` has them; omitted fields take the reference's values). */
+  size?: Partial<ModelSize> | null;
 }
 
 export abstract class CVAEBase implements CVAE {
@@ -18,6 +20,7 @@ export abstract class CVAEBase implements CVAE {
   abstract readonly inputShape: [number, number, number];
   abstract readonly latentDim: number;
   readonly outputDistribution: OutputDistribution = 'bernoulli';
+  readonly size: Readonly<ModelSize> | null = null;
   protected readonly store: VariableStore;
 
   constructor(options: CVAEOptions = {}) {

@@ -10,7 +10,7 @@ import type * as tf from '@tensorflow/tfjs';
 
 
 /** The reference's CVAE architectures (`model.type` of its configs): the one list of their names. */
-export const ARCHITECTURES = ['mnist_fc', 'mnist_conv', 'mnist_stn'] as const;
+export const ARCHITECTURES = ['mnist_fc', 'mnist_conv', 'mnist_stn', 'cifar10_rectangle'] as const;
 export type ArchitectureName = (typeof ARCHITECTURES)[number];
 
 /** A diagonal Gaussian over the flattened latent: mean and log-variance, both [batch, latentDim]. */
@@ -23,9 +23,25 @@ export interface DiagonalGaussian {
 export const OUTPUT_DISTRIBUTIONS = ['bernoulli', 'gaussian'] as const;
 export type OutputDistribution = (typeof OUTPUT_DISTRIBUTIONS)[number];
 
+/**
+ * The size options of an architecture that has them (`cifar10_rectangle`), as the reference's
+ * `model` config keys `latent_dim`, `nblocks`, `big_ch`, `small_ch`, `kernel_size`, `padding`.
+ * The MNIST architectures have fixed sizes.
+ */
+export interface ModelSize {
+  latentDim: number;
+  blocks: number;
+  bigChannels: number;
+  smallChannels: number;
+  kernelSize: number;
+  padding: number;
+}
+
 export interface CVAE {
   /** Architecture name, e.g. `mnist_fc`. */
   readonly architecture: ArchitectureName;
+  /** The size options it was built with (absent or null: the architecture has fixed sizes). */
+  readonly size?: Readonly<ModelSize> | null;
   /** Input image shape [height, width, channels] (mnist_stn: the padded 42×42 canvas). */
   readonly inputShape: [number, number, number];
   /** Flattened latent size (mnist_fc 784, mnist_conv 6272, mnist_stn 128). */

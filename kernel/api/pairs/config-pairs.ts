@@ -10,6 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { PertsetConfig } from '../config/types';
 import { loadDataset, resolveDatasetName } from '../data/load';
+import type { ImageDataset } from '../data/dataset';
 import type { RecordedData } from '../data/locate';
 import { perturbationsForConfig } from '../perturbations/registry';
 import { createPairSource, type PairSource } from './source';
@@ -52,13 +53,27 @@ function load(config: PertsetConfig, split: 'train' | 'val' | 'test', options: D
   });
 }
 
+/**
+ * The frost overlays next to the dataset (`<data root>/frost` beside `<data root>/cifar10`), else
+ * undefined and the corruption looks in PERTSET_DATA and the cache.
+ */
+function frostDirNear(images: ImageDataset): string | undefined {
+  const dir = images.source?.dir;
+  if (!dir) return undefined;
+  return [path.join(dir, 'frost'), path.join(path.dirname(dir), 'frost')].find((d) => fs.existsSync(d));
+}
+
+function perturbationsFor(config: PertsetConfig, images: ImageDataset) {
+  return perturbationsForConfig(config, { frostDir: config.dataset.corruptions ? frostDirNear(images) : undefined });
+}
+
 /** Training pairs (shuffled every epoch, `limit` applies) and validation pairs (fixed). */
 export function trainingData(config: PertsetConfig, options: DataOptions = {}): TrainingData {
   const seed = options.seed ?? config.seed;
-  const p = perturbationsForConfig(config);
   const limit = options.limit ?? config.dataset.limit ?? undefined;
   const train = load(config, 'train', { ...options, limit });
   const val = load(config, 'val', { ...options, limit: config.dataset.validationLimit ?? undefined });
+  const p = perturbationsFor(config, train);
   return {
     train: createPairSource(train, p.train, { seed, shuffle: true, stream: 'train' }),
     val: createPairSource(val, p.train, { seed, shuffle: false, stream: 'val' }),
@@ -67,15 +82,15 @@ export function trainingData(config: PertsetConfig, options: DataOptions = {}): 
 
 /** Validation images with the TEST perturbation, as `latent_distances.py` uses for the radius. */
 export function radiusPairs(config: PertsetConfig, options: DataOptions = {}): PairSource {
-  const p = perturbationsForConfig(config);
   const val = load(config, 'val', { ...options, limit: options.limit ?? config.dataset.validationLimit ?? undefined });
+  const p = perturbationsFor(config, val);
   return createPairSource(val, p.test, { seed: options.seed ?? config.seed, shuffle: false, stream: 'radius' });
 }
 
 /** Held-out test pairs (test file, test perturbation, file order). */
 export function testPairs(config: PertsetConfig, options: DataOptions = {}): PairSource {
-  const p = perturbationsForConfig(config);
   const test = load(config, 'test', options);
+  const p = perturbationsFor(config, test);
   return createPairSource(test, p.test, { seed: options.seed ?? config.seed, shuffle: false, stream: 'test' });
 }
 

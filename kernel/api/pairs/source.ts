@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../errors';
-import type { Perturbation, Shape4 } from '../perturbations/types';
+import type { Perturbation, PerturbedPair, Shape4 } from '../perturbations/types';
 import { createRng, epochPermutation, type Rng } from '../random';
 
 /** What a `PairSource` needs from an image collection (`data.ImageDataset` has all of it). */
@@ -54,7 +54,8 @@ export interface BatchesOptions {
   startBatch?: number;
 }
 
-type MakePerturbed = (x: Float32Array, shape: Shape4, rng: Rng, sourceIndices: Int32Array) => Float32Array;
+/** Both images of the pairs of a clean batch (x unchanged except for pairings, see `Perturbation.pairBatch`). */
+type MakePairs = (x: Float32Array, shape: Shape4, rng: Rng, sourceIndices: Int32Array) => PerturbedPair;
 
 interface Settings {
   seed: number;
@@ -71,15 +72,15 @@ export class PairSource {
 
   private constructor(
     private readonly images: ImageCollection,
-    private readonly makePerturbed: MakePerturbed,
+    private readonly makePairs: MakePairs,
     private readonly settings: Settings,
   ) {
     this.base = createRng(`${settings.seed}/${settings.stream}`);
   }
 
   /** @internal */
-  static build(images: ImageCollection, makePerturbed: MakePerturbed, settings: Settings): PairSource {
-    return new PairSource(images, makePerturbed, settings);
+  static build(images: ImageCollection, makePairs: MakePairs, settings: Settings): PairSource {
+    return new PairSource(images, makePairs, settings);
   }
 
   get count(): number {
@@ -122,14 +123,14 @@ export class PairSource {
 
   /** The images at `indices` (positions in this source) with x̃ drawn from `rng`. */
   private pairsAt(indices: Int32Array, rng: Rng): PairBatch {
-    const x = this.images.gather(indices);
+    const clean = this.images.gather(indices);
     const src = new Int32Array(indices.length);
     for (let i = 0; i < indices.length; i++) src[i] = this.images.sourceIndices[indices[i]];
     const [h, w, c] = this.images.imageShape;
     const shape: Shape4 = [indices.length, h, w, c];
-    const xPerturbed = this.makePerturbed(x, shape, rng, src);
-    if (xPerturbed.length !== x.length) {
-      throw new ArgumentError(`perturbation returned ${xPerturbed.length} values for a batch of ${x.length}`);
+    const { x, xPerturbed } = this.makePairs(clean, shape, rng, src);
+    if (xPerturbed.length !== clean.length || x.length !== clean.length) {
+      throw new ArgumentError(`perturbation returned ${x.length} and ${xPerturbed.length} values for a batch of ${clean.length}`);
     }
     return { x, xPerturbed, shape, indices };
   }
@@ -171,7 +172,7 @@ export class PairSource {
     if (!Number.isInteger(n) || n < 1) throw new ArgumentError(`take: n must be an integer >= 1, got ${n}`);
     if (n >= this.images.count) return this;
     const describe = this.settings.describe;
-    return new PairSource(firstImages(this.images, n), this.makePerturbed, { ...this.settings, describe: () => ({ ...describe(), first: n }) });
+    return new PairSource(firstImages(this.images, n), this.makePairs, { ...this.settings, describe: () => ({ ...describe(), first: n }) });
   }
 
   private order(epoch: number): Int32Array | null {
@@ -207,7 +208,10 @@ export function createPairSource(images: ImageCollection, perturbation: Perturba
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed)) throw new ArgumentError(`createPairSource: seed must be an integer, got ${seed}`);
   const shuffle = options.shuffle ?? true;
-  return PairSource.build(images, (x, shape, rng, src) => perturbation.perturbBatch(x, shape, rng, src), {
+  const makePairs: MakePairs = perturbation.pairBatch
+    ? (x, shape, rng, src) => perturbation.pairBatch!(x, shape, rng, src)
+    : (x, shape, rng, src) => ({ x, xPerturbed: perturbation.perturbBatch(x, shape, rng, src) });
+  return PairSource.build(images, makePairs, {
     seed,
     shuffle,
     stream: options.stream ?? 'train',
@@ -234,7 +238,7 @@ export function pairsFromArrays(x: Float32Array, xPerturbed: Float32Array, shape
     gather: (indices) => gatherFrom(x, indices),
     describe: () => description,
   };
-  return PairSource.build(images, (_x, _shape, _rng, src) => gatherFrom(xPerturbed, src), {
+  return PairSource.build(images, (clean, _shape, _rng, src) => ({ x: clean, xPerturbed: gatherFrom(xPerturbed, src) }), {
     seed: 0,
     shuffle: false,
     stream: 'arrays',

@@ -8,10 +8,14 @@
  * - `mnistc`: x̃ = one of the 12 training corruptions of the MNIST analogue (see `corruptions`) at
  *   severity 5; `{ corruptions: 'heldout' }` gives the 3 held-out (OOD) ones.
  * - `none`: x̃ = x.
+ * - `Cifar10cPairing` (a config's `dataloader` on a `cifar10c*` dataset): the paper's CIFAR-10-C
+ *   pairs from a fixed bank of corrupted versions per image (clean→corrupted, with or without the
+ *   original), with the joint random crop and flip of its training loader.
  *
  * Pairs of a dataset and a perturbation, batch by batch: `pertset.pairs.createPairSource`.
  */
-export type { Perturbation, Shape4 } from './types';
+export type { Perturbation, PerturbedPair, Shape4 } from './types';
+export { Cifar10cPairing, CIFAR10C_PAIRINGS, type Cifar10cPairingName, type Cifar10cPairingOptions, type CropFlip } from './cifar10c';
 export { LinfPerturbation, type LinfOptions } from './linf';
 export { RtsPerturbation, type RtsOptions, type RtsParams } from './rts';
 export { LimitedRtsPerturbation, type LimitedRtsOptions } from './rts-limited';

@@ -5,6 +5,7 @@
  * MNIST analogue of the paper's CIFAR-10-C pairs: one of 12 training corruptions at severity 5).
  */
 import { ArgumentError } from '../errors';
+import { Cifar10cPairing, type Cifar10cPairingName, type CropFlip } from './cifar10c';
 import { CorruptionPerturbation, type CorruptionChoice } from './corruption';
 import { LinfPerturbation } from './linf';
 import { IdentityPerturbation } from './none';
@@ -67,15 +68,27 @@ export function createPerturbation(config: PerturbationConfig): Perturbation {
 export type ReferencePerturbationSpec = PerturbationConfig | { type: 'dataloader' };
 
 /**
- * The train and test perturbations of a config. `dataloader` (train pairs come from the data, as
- * `mnist_rts_limited`) becomes `rts_limited` with the test spec's RTS parameters and `dataset.k`.
+ * The train and test perturbations of a config. `dataloader` (pairs come from the data) becomes
+ * the CIFAR-10-C pairing of a `cifar10c*` dataset (`dataset.corruptions`; crop/flip on the
+ * training pairs only), or, for `mnist_rts_limited`, `rts_limited` with the test spec's RTS
+ * parameters and `dataset.k`.
  */
 export function perturbationsForConfig(config: {
   perturbation: { train: ReferencePerturbationSpec; test: ReferencePerturbationSpec };
-  dataset?: { k?: number | null };
-}, options: { bankSeed?: number } = {}): { train: Perturbation; test: Perturbation } {
+  dataset?: {
+    k?: number | null;
+    corruptions?: { pairing: Cifar10cPairingName; names: string[]; severities: number[]; cropFlip: CropFlip | null } | null;
+  };
+}, options: { bankSeed?: number; frostDir?: string } = {}): { train: Perturbation; test: Perturbation } {
+  const bank = config.dataset?.corruptions;
   const resolve = (spec: ReferencePerturbationSpec, key: 'train' | 'test'): Perturbation => {
     if (spec.type !== 'dataloader') return createPerturbation(spec);
+    if (bank) {
+      return new Cifar10cPairing({
+        pairing: bank.pairing, corruptions: bank.names, severities: bank.severities,
+        cropFlip: key === 'train' ? bank.cropFlip : null, bankSeed: options.bankSeed, frostDir: options.frostDir,
+      });
+    }
     const test = config.perturbation.test;
     const k = config.dataset?.k;
     if (key === 'test' || test.type !== 'rts' || !k) {

@@ -7,6 +7,12 @@ import type { Rng } from '../random';
 /** [batch, height, width, channels]. */
 export type Shape4 = [number, number, number, number];
 
+/** A pair drawn by a pairing: both images, NHWC Float32 of the batch's shape. */
+export interface PerturbedPair {
+  x: Float32Array;
+  xPerturbed: Float32Array;
+}
+
 export interface Perturbation {
   /** Registry name, e.g. `linfinity`, `rts`, `rts_limited`, `none`. */
   readonly type: string;
@@ -20,4 +26,9 @@ export interface Perturbation {
    * (the limited RTS bank) need them.
    */
   perturbBatch(x: Float32Array, shape: Shape4, rng: Rng, sourceIndices?: ArrayLike<number>): Float32Array;
+  /**
+   * Pairings (the CIFAR-10-C ones) choose x as well as x̃: from the clean batch `x` they return
+   * both images of every pair. When present, pair sources use it instead of `perturbBatch`.
+   */
+  pairBatch?(x: Float32Array, shape: Shape4, rng: Rng, sourceIndices?: ArrayLike<number>): PerturbedPair;
 }

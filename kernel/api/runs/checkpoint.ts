@@ -10,7 +10,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError } from '../errors';
 import { createCVAE } from '../models';
-import type { CVAE } from '../models/types';
+import type { CVAE, ModelSize } from '../models/types';
 import { recoverDir, writeDirAtomic, type AtomicWriteHooks } from './atomic-dir';
 
 export const CHECKPOINT_FORMAT = 'pertset-cvae';
@@ -34,6 +34,8 @@ export interface ModelJson {
     inputShape: [number, number, number];
     latentDim: number;
     outputDistribution: string;
+    /** Size options of an architecture that has them (cifar10_rectangle); absent otherwise. */
+    size?: ModelSize;
   };
   weightsManifest: tf.io.WeightsManifestConfig;
 }
@@ -92,6 +94,7 @@ export async function encodeModel(model: CVAE): Promise<Array<[string, Uint8Arra
     inputShape: model.inputShape,
     latentDim: model.latentDim,
     outputDistribution: model.outputDistribution,
+    ...(model.size ? { size: { ...model.size } } : {}),
   };
   return encodeVariables(model.variables, CHECKPOINT_FORMAT, topology);
 }
@@ -205,7 +208,7 @@ export function assignWeights(variables: ReadonlyMap<string, tf.Variable>, dir: 
 /** Builds the checkpoint's architecture and loads its weights. */
 export function loadModel(dir: string): CVAE {
   const json = readModelJson(dir);
-  const model = createCVAE(json.modelTopology.architecture);
+  const model = createCVAE(json.modelTopology.architecture, { size: json.modelTopology.size ?? null });
   try {
     loadWeightsInto(model, dir);
   } catch (e) {

@@ -63,7 +63,7 @@ export class Trainer extends RunLoop<PertsetConfig, TrainProgress, EpochSummary,
     this.monitor = new DivergenceMonitor(options.divergenceFactor ?? DEFAULT_DIVERGENCE_FACTOR);
     this.rng = createRng(`${config.seed}/trainer`);
     const [h, w, c] = data.train.imageShape;
-    this.model = createCVAE(config.model.architecture, { seed: config.seed });
+    this.model = createCVAE(config.model.architecture, { seed: config.seed, size: config.model.size });
     const [mh, mw, mc] = this.model.inputShape;
     if (h !== mh || w !== mw || c !== mc) {
       this.model.dispose();

@@ -11,8 +11,16 @@ function stnParams(): number {
   return encoder(1) + encoder(2) + (128 * 1764 + 1764) + 5 * stn + block(5) + (5 * 25 + 1);
 }
 
-// Trainable scalars, counted by hand from paper.md §2 (fc 6.15 M, conv 0.43 M, stn 6.44 M).
+/** cifar10_rectangle at latent L, W wide and N narrow channels, B blocks, 3×3 kernels (no conv biases). */
+function rectangleParams(L: number, W: number, N: number, B: number): number {
+  const blocks = B * (2 * W + W * N * 9 + 2 * N + N * W * 9);
+  const encoder = (c: number): number => c * W * 9 + blocks + 2 * W + W * N * 9 + 2 * N + 2 * (N * 1024 * L + L);
+  return encoder(3) + encoder(6) + (L * 1024 + 1024) + 4 * W * 9 + blocks + 2 * W + W * 3 * 9;
+}
+
+// Trainable scalars, counted by hand from paper.md §2 (fc 6.15 M, conv 0.43 M, stn 6.44 M, cifar 34.3 M).
 const EXPECTED_PARAMS = {
+  cifar10_rectangle: rectangleParams(512, 64, 16, 4),
   mnist_fc: 6152832,
   mnist_conv: (320 + 18496 + 2 * 73856) + (608 + 18496 + 2 * 73856) + (2 + 2 + 74368 + 18752 + 298),
   mnist_stn: stnParams(),
@@ -80,4 +88,43 @@ test('mnist_stn: variable names follow the reference state_dict, BN statistics a
   } finally {
     model.dispose();
   }
+});
+
+test('cifar10_rectangle: reference key names, reduced sizes, scaled-tanh log-variance, gaussian output', async () => {
+  await initBackend();
+  assert.equal(rectangleParams(512, 64, 16, 4), 34332992, 'the paper\'s 34.3 M');
+  const model = createCVAE('cifar10_rectangle', { seed: 1, size: { latentDim: 32, bigChannels: 8, smallChannels: 4, blocks: 2 } });
+  try {
+    assert.equal(model.outputDistribution, 'gaussian');
+    assert.deepEqual(model.size, { latentDim: 32, blocks: 2, bigChannels: 8, smallChannels: 4, kernelSize: 3, padding: 1 });
+    assert.equal(model.countParams(), rectangleParams(32, 8, 4, 2));
+    const names = [...model.variables.keys()];
+    assert.deepEqual(names.slice(0, 10), [
+      'prior/encoder/0/kernel',
+      'prior/encoder/1/bn1/gamma', 'prior/encoder/1/bn1/beta', 'prior/encoder/1/bn1/moving_mean', 'prior/encoder/1/bn1/moving_variance',
+      'prior/encoder/1/conv1/kernel',
+      'prior/encoder/1/bn2/gamma', 'prior/encoder/1/bn2/beta', 'prior/encoder/1/bn2/moving_mean', 'prior/encoder/1/bn2/moving_variance',
+    ]);
+    for (const n of ['prior/encoder/3/gamma', 'prior/encoder/5/kernel', 'prior/encoder/6/moving_variance', 'prior/fc2/bias',
+      'recognition/encoder/0/kernel', 'generator/fc/kernel', 'generator/decoder/2/conv2/kernel', 'generator/decoder/3/beta', 'generator/decoder/5/kernel']) {
+      assert.ok(model.variables.has(n), n);
+    }
+    assert.ok(!names.some((n) => n.includes('encoder/0/bias') || n.includes('conv1/bias')), 'the convolutions have no bias');
+    assert.deepEqual(model.variables.get('recognition/encoder/0/kernel')!.shape, [3, 3, 6, 8]);
+    assert.deepEqual(model.variables.get('prior/fc1/kernel')!.shape, [4 * 32 * 32, 32]);
+    assert.deepEqual(model.variables.get('generator/decoder/5/kernel')!.shape, [3, 3, 8, 3]);
+    // A huge pre-activation saturates the log-variance at the scaled-tanh bounds (ln 1e-3, ln 10).
+    const fc2 = model.variables.get('prior/fc2/bias')!;
+    fc2.assign(tf.fill([32], 50));
+    const x = tf.randomUniform([2, 32, 32, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const p = model.prior(x);
+    const lv = await p.logvar.data();
+    assert.ok(lv.every((v) => Math.abs(v - Math.log(1e-3)) < 1e-4), `logvar ${lv[0]} at ln 1e-3 (the map is mirrored)`);
+    tf.dispose([x, p.mu, p.logvar]);
+  } finally {
+    model.dispose();
+  }
+  assert.throws(() => createCVAE('cifar10_rectangle', { size: { kernelSize: 5 } }), /kernelSize must be 2·padding \+ 1/);
+  assert.throws(() => createCVAE('cifar10_rectangle', { size: { bigChannels: 0 } }), /bigChannels must be an integer >= 1/);
+  assert.throws(() => createCVAE('mnist_fc', { size: { latentDim: 8 } }), /mnist_fc has fixed sizes/);
 });
