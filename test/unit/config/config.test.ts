@@ -72,12 +72,16 @@ test('config errors name the JSON path of the problem', () => {
 
 test('every shipped config loads by name and by path, with the paper §3 values', () => {
   const names = builtinConfigNames();
-  assert.deepEqual(names, ['mnist_conv_linf', 'mnist_fc_linf', 'mnist_stn_rts', 'mnist_stn_rts_limited_1', 'mnist_stn_rts_limited_5']);
+  assert.deepEqual(names, [
+    'cifar10_c_rectangle', 'cifar10_c_rectangle_nooriginal', 'cifar10_c_rectangle_reduced', 'cifar10_c_rectangle_withoriginal',
+    'mnist_conv_linf', 'mnist_fc_linf', 'mnist_stn_rts', 'mnist_stn_rts_limited_1', 'mnist_stn_rts_limited_5',
+  ]);
   for (const n of names) {
     const c = loadConfig(n);
     assert.equal(c.name, n);
     assert.equal(c.source, `builtin:${n}`);
-    assert.equal(c.training.batchSize, 128);
+    // The reduced CIFAR set (pertset's, for 2 cores) halves the batch; the reference configs use 128.
+    assert.equal(c.training.batchSize, n === 'cifar10_c_rectangle_reduced' ? 64 : 128);
     assert.deepEqual(c.warnings, []);
   }
   const fc = loadConfig('mnist_fc_linf');
@@ -135,7 +139,7 @@ test('overrides: --epochs rescales the schedule knots, --limit/--seed/--data are
   assert.equal(c.dataset.dataPath, '/tmp/d');
   assert.equal(c.runDir, '/tmp/run');
   assert.throws(() => loadConfig('mnist_fc_linf', { epochs: 0 }), /epochs: must be an integer >= 1/);
-  assert.throws(() => loadConfig('mnist_fc_lnf'), /config "mnist_fc_lnf": no such shipped config \(expected one of mnist_conv_linf/);
+  assert.throws(() => loadConfig('mnist_fc_lnf'), /config "mnist_fc_lnf": no such shipped config \(expected one of cifar10_c_rectangle, .*mnist_conv_linf/);
   assert.throws(() => loadConfig('/nonexistent/cfg.json'), /config file \/nonexistent\/cfg\.json does not exist/);
 });
 
