@@ -41,6 +41,28 @@ class TwinArchitectures(unittest.TestCase):
         self.assertAlmostEqual(count(stn) / 1e6, 6.44, delta=0.005)
         self.assertAlmostEqual(count(stn.generator) / 1e6, 5.08, delta=0.005)
 
+    def test_cifar10_rectangle_count_keys_and_logvar_range(self):
+        # paper.md §2: 34.3 M, each encoder 16.9 M, generator 0.60 M; no conv biases, no shortcut convs.
+        model = tm.build("cifar10_rectangle")
+        self.assertAlmostEqual(count(model) / 1e6, 34.33, delta=0.005)
+        self.assertAlmostEqual(count(model.prior) / 1e6, 16.86, delta=0.005)
+        self.assertAlmostEqual(count(model.generator) / 1e6, 0.60, delta=0.005)
+        keys = set(model.state_dict())
+        for k in ["prior.encoder.0.weight", "prior.encoder.4.conv2.weight", "prior.encoder.5.running_var",
+                  "prior.encoder.7.weight", "prior.encoder.8.bias", "recognition.fc2.bias", "generator.fc.weight",
+                  "generator.decoder.1.bn1.weight", "generator.decoder.7.weight"]:
+            self.assertIn(k, keys)
+        self.assertNotIn("prior.encoder.0.bias", keys)
+        small = tm.build("cifar10_rectangle", big_ch=8, small_ch=4, latent_dim=16, nblocks=1).eval()
+        x = torch.rand(2, 3, 32, 32)
+        with torch.no_grad():
+            small.prior.fc2.bias.fill_(-100.0)
+            _, logvar = small.prior(x)
+        self.assertTrue(torch.allclose(logvar, torch.full_like(logvar, tm.LOGVAR_UPPER)))  # mirrored: a → −∞ gives ln 10
+        self.assertEqual(tuple(small.generate(x, torch.randn(2, 16)).shape), (2, 3, 32, 32))
+        with self.assertRaises(ValueError):
+            tm.build("mnist_fc", big_ch=8)
+
     def test_reference_keys_and_identity_transformers(self):
         keys = set(tm.build("mnist_stn").state_dict())
         for k in ["prior.block.bn1.running_var", "recognition.fc31.weight", "generator.stns.4.localization.3.bias",
