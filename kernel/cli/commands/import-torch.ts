@@ -18,8 +18,10 @@ config.json and run.json. Then \`pertset radius --run RUN_DIR\` and \`pertset ev
   --weights   a directory written by scripts/torch/export_state_dict.py (manifest.json +
               weights.bin, PyTorch names and layouts), its manifest.json, or a .pth/.pt file
               (converted with that script; needs Python with torch: $PERTSET_PYTHON or python3)
-  --arch      mnist_fc | mnist_conv | mnist_stn (default: inferred from the state_dict keys)
-  --config    config recorded with the run (default: mnist_fc_linf, mnist_conv_linf or mnist_stn_rts)
+  --arch      mnist_fc | mnist_conv | mnist_stn | cifar10_rectangle (default: inferred from the
+              state_dict keys; cifar10_rectangle's sizes from its shapes)
+  --config    config recorded with the run (default: mnist_fc_linf, mnist_conv_linf, mnist_stn_rts or
+              cifar10_c_rectangle; its sizes must match the weights')
   --backend   auto | wasm | cpu | tensorflow (default $PERTSET_BACKEND or auto)
   --json      print one JSON object {architecture, tensors, params, out, checkpointDir, config}`;
 
