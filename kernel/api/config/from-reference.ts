@@ -3,7 +3,7 @@
  * is a `ConfigError` naming its JSON path (`training.step_size_schedule[1][0]: ...`).
  */
 import * as path from 'path';
-import { REFERENCE_DATASET_TYPES } from '../data/load';
+import { CIFAR10C_DATASET_TYPES, REFERENCE_DATASET_TYPES } from '../data/load';
 import { ArgumentError, ConfigError } from '../errors';
 import { cifar10RectangleSize } from '../models/cifar10-rectangle';
 import { ARCHITECTURES, OUTPUT_DISTRIBUTIONS, type ArchitectureName, type ModelSize, type OutputDistribution } from '../models/types';
@@ -276,7 +276,7 @@ function convert(json: ReferenceConfig, source: string, overrides: ConfigOverrid
   else checkpointInterval = num(training, 'checkpoint_interval', 'training', { int: true, min: 1 }, 10);
   const checkpointSteps = num(training, 'checkpoint_steps', 'training', { int: true, min: 0 }, 0);
 
-  const datasetType = oneOf(dataset, 'type', 'dataset', Object.keys(REFERENCE_DATASET_TYPES) as DatasetType[]) as DatasetType;
+  const datasetType = oneOf(dataset, 'type', 'dataset', Object.keys({ ...REFERENCE_DATASET_TYPES, ...CIFAR10C_DATASET_TYPES }) as DatasetType[]) as DatasetType;
   const padding = num(dataset, 'padding', 'dataset', { int: true, min: 0 }, 0);
   let k: number | null = null;
   let corruptions: PertsetConfig['dataset']['corruptions'] = null;

@@ -2,7 +2,7 @@
  * The live, validated configuration (camelCase), built from the on-disk reference JSON by
  * `fromReferenceConfig`. Training, evaluation and the CLI read only this.
  */
-import type { REFERENCE_DATASET_TYPES } from '../data/load';
+import type { CIFAR10C_DATASET_TYPES, REFERENCE_DATASET_TYPES } from '../data/load';
 import type { ArchitectureName, ModelSize, OutputDistribution } from '../models/types';
 import type { Cifar10cPairingName, CropFlip } from '../perturbations/cifar10c';
 import type { ReferenceConfig } from './reference-schema';
@@ -18,8 +18,8 @@ export type PerturbationSpec =
   /** One of the MNIST analogue's 12 training corruptions at severity 5 (pertset's). */
   | { type: 'mnistc' };
 
-/** `dataset.type` of a reference config (see `data.REFERENCE_DATASET_TYPES`). */
-export type DatasetType = keyof typeof REFERENCE_DATASET_TYPES;
+/** `dataset.type` of a reference config (see `data.REFERENCE_DATASET_TYPES`; the CIFAR-10-C pairings in data/load.ts `CIFAR10C_DATASET_TYPES`). */
+export type DatasetType = keyof typeof REFERENCE_DATASET_TYPES | keyof typeof CIFAR10C_DATASET_TYPES;
 
 export interface PertsetConfig {
   /** Run name: `model.model_dir`, else the file name. */

@@ -71,11 +71,15 @@ function describeSource(spec: DatasetSpec, located: LocatedDataset, files: strin
   return { origin: located.origin, dir: located.dir, files: files.map((f) => path.resolve(f)), sha256, description };
 }
 
-/** `dataset.type` of the reference's configs (MNIST family and the CIFAR-10-C pairings) and the dataset each reads. */
+/** `dataset.type` of the reference's configs (MNIST family only) and the dataset each reads. */
 export const REFERENCE_DATASET_TYPES = {
   mnist: 'mnist',
   fashion_mnist: 'fashion-mnist',
   mnist_rts_limited: 'mnist',
+} as const satisfies Record<string, DatasetName>;
+
+/** `dataset.type` of the reference's CIFAR-10-C CVAE configs (one per pairing), each reading CIFAR-10. */
+export const CIFAR10C_DATASET_TYPES = {
   cifar10c: 'cifar10',
   cifar10c_withoriginal: 'cifar10',
   cifar10c_nooriginal: 'cifar10',
@@ -84,6 +88,7 @@ export const REFERENCE_DATASET_TYPES = {
 const ALIASES: Record<string, DatasetName> = {
   ...Object.fromEntries(DATASET_NAMES.map((n) => [n, n])),
   ...REFERENCE_DATASET_TYPES,
+  ...CIFAR10C_DATASET_TYPES,
   fashionmnist: 'fashion-mnist',
   'cifar-10': 'cifar10',
 };
