@@ -29,7 +29,7 @@ test('errors name the problem and exit non-zero', () => {
   assert.match(missing.stderr, /^pertset train: --config NAME\|FILE is required/m);
   const unknown = cli('train', '--config', 'mnist_fc_lnf');
   assert.equal(unknown.code, 1);
-  assert.match(unknown.stderr, /no such shipped config \(expected one of mnist_conv_linf/);
+  assert.match(unknown.stderr, /no such shipped config \(expected one of cifar10_c_rectangle, .*mnist_conv_linf/);
   const badOption = cli('train', '--config', 'mnist_fc_linf', '--epoch', '2');
   assert.equal(badOption.code, 1);
   assert.match(badOption.stderr, /--epoch/);
