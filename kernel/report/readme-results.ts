@@ -56,9 +56,12 @@ function cellText(v: unknown): string {
   return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
+/** Headers as the README shows them: a claims table's "claim" is the paper's. */
+const HEADERS: Record<string, string> = { claim: 'the paper’s claim' };
+
 function markdownTable(t: RecordedTable, columns = t.columns): string[] {
   return [
-    `| ${columns.join(' | ')} |`,
+    `| ${columns.map((c) => HEADERS[c] ?? c).join(' | ')} |`,
     `|${columns.map(() => '---').join('|')}|`,
     ...t.rows.map((r) => `| ${columns.map((c) => cellText(r[c])).join(' | ')} |`),
   ];
