@@ -19,7 +19,8 @@ dataset, backend and versions used). All notebooks work in DIR/work: the perturb
 01 and 02 learn go to DIR/work/experiments/<config> and the later notebooks open them there. Run again
 after an interruption: finished notebooks are kept and the others resume from their run folders.
   --quick        quick mode (minutes per notebook on 2 cores; what \`npm start\` runs)
-  --mode M       full (default: the configs' schedules), quick, or smoke (a few steps; for tests)
+  --mode M       full (default: the budget of \`pertset reproduce mnist\`, compressed), quick, or smoke
+                 (a few steps; for tests); each notebook's first cell states its budgets
   --only N,...   notebook numbers or file names (default: all)
   --out DIR      output folder (default reproduce-<mode>)
   --data DIR     the folder holding mnist/ (default: PERTSET_DATA, the cache, the embedded subset)
