@@ -1,7 +1,8 @@
 /**
  * `learnPerturbationSet(config)`: the whole recipe of the paper in one call: train the CVAE on the
  * config's pairs, pick ε from the validation latent norms (the maximum, rounded up) and return
- * the set S(x) = { g(x, μ_p + σ_p·u) : ‖u‖₂ ≤ ε } with the trainer and the calibration.
+ * the set S(x) = { g(x, μ_p + σ_p·u) : ‖u‖₂ ≤ ε } with the trainer and the calibration. A persisted
+ * run (the default) resumes its training and writes radius.json beside its checkpoints, as `pertset radius`.
  *
  * ```ts
  * const { set, calibration } = await pertset.learnPerturbationSet('mnist_fc_linf', { epochs: 1, limit: 2000, persist: false });
@@ -9,6 +10,7 @@
  */
 import type { PertsetConfig } from './config/types';
 import { calibrateRadius, type CalibrationCallbacks, type RadiusCalibration } from './evaluate/radius';
+import { saveCalibration, savedCalibration } from './evaluate/run';
 import { PerturbationSet } from './models/perturbation-set';
 import { radiusPairs } from './pairs/config-pairs';
 import type { TrainCallbacks } from './train/events';
@@ -37,10 +39,15 @@ export async function learnPerturbationSet(config: string | PertsetConfig, optio
   const { radiusPasses, signal, callbacks, ...trainerOptions } = options;
   const trainer = await Trainer.create(config, trainerOptions);
   await trainer.run({ signal, callbacks });
-  const calibration = await calibrateRadius(trainer.model, radiusPairs(trainer.config), {
-    passes: radiusPasses,
-    signal,
-    callbacks: { onBatchEnd: callbacks?.onCalibrationBatchEnd },
-  });
+  const pairs = radiusPairs(trainer.config);
+  const passes = radiusPasses ?? 5;
+  // A persisted run records its ε in radius.json, as `pertset radius` does, and reuses it while the checkpoint is the same.
+  let calibration = trainer.runDir ? savedCalibration(trainer.runDir, { globalStep: trainer.globalStep, passes, pairs: pairs.count }) : null;
+  if (!calibration) {
+    calibration = await calibrateRadius(trainer.model, pairs, { passes, signal, callbacks: { onBatchEnd: callbacks?.onCalibrationBatchEnd } });
+    if (trainer.runDir) {
+      saveCalibration(trainer.runDir, calibration, { dataset: pairs.describe(), checkpoint: trainer.latestCheckpoint ?? trainer.runDir, globalStep: trainer.globalStep });
+    }
+  }
   return { config: trainer.config, trainer, calibration, set: new PerturbationSet(trainer.model, calibration.radius) };
 }

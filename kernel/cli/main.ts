@@ -27,6 +27,7 @@ const COMMANDS: Record<string, string> = {
   kernel: './commands/kernel',
   'import-torch': './commands/import-torch',
   reproduce: './commands/reproduce',
+  results: './commands/results',
 };
 
 function loadCommand(name: string): Command {

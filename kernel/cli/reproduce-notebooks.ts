@@ -10,18 +10,23 @@ import { reproduceNotebooks, REPORT_FILE, RESULTS_FILE } from '../report/reprodu
 import { createProgress, type Progress } from './progress';
 
 export const NOTEBOOKS_USAGE = `usage: pertset reproduce [--quick | --mode quick|full|smoke] [--only N,...] [--out DIR] [--data DIR]
-                         [--cell-timeout S]
+                         [--runs DIR] [--cell-timeout S]
 
 Run the notebooks that reproduce the paper (notebooks/NN-*.ipynb) through the pertset kernel, with
 no Jupyter and no Python, and write into DIR the executed notebooks, ${REPORT_FILE} (a self-contained
 report drawn by the same renderers as VS Code) and ${RESULTS_FILE} (every recorded table, with the
-dataset, backend and versions used). Run again after an interruption: finished notebooks are kept and
-the others resume from their run folders in DIR/work.
+dataset, backend and versions used). All notebooks work in DIR/work: the perturbation sets notebooks
+01 and 02 learn go to DIR/work/experiments/<config> and the later notebooks open them there. Run again
+after an interruption: finished notebooks are kept and the others resume from their run folders.
   --quick        quick mode (minutes per notebook on 2 cores; what \`npm start\` runs)
-  --mode M       full (default: the configs' schedules), quick, or smoke (a few steps; for tests)
+  --mode M       full (default: the budget of \`pertset reproduce mnist\`, compressed), quick, or smoke
+                 (a few steps; for tests); each notebook's first cell states its budgets
   --only N,...   notebook numbers or file names (default: all)
   --out DIR      output folder (default reproduce-<mode>)
   --data DIR     the folder holding mnist/ (default: PERTSET_DATA, the cache, the embedded subset)
+  --runs DIR     use the run folders in DIR (e.g. experiments/reproduce-mnist-compressed from
+                 \`pertset reproduce mnist\`) instead of training them again; full mode matches
+                 that command's default (compressed) budget, so its finished runs are reused
   --cell-timeout S  interrupt a cell after S seconds and report it as failed`;
 
 export interface NotebookRunArgs {
@@ -30,6 +35,7 @@ export interface NotebookRunArgs {
   only?: string;
   out?: string;
   data?: string;
+  runs?: string;
   cellTimeout?: string;
 }
 
@@ -50,6 +56,7 @@ export async function runNotebooksCommand(args: NotebookRunArgs): Promise<number
       outDir,
       only: args.only?.split(',').map((s) => s.trim()).filter(Boolean),
       data: args.data,
+      runs: args.runs,
       cellTimeoutSeconds: cellTimeout,
       callbacks: {
         onNotebookStart: ({ name, index, total }) => {
@@ -91,7 +98,7 @@ export async function runNotebooksCommand(args: NotebookRunArgs): Promise<number
     const failed = done.results.notebooks.filter((n) => n.status !== 'ok');
     for (const f of failed) console.log(`${f.notebook}: ${f.error}`);
     console.log(`notebooks: ${done.results.notebooks.length} (${failed.length} failed); total notebook time ${formatDuration(done.results.seconds)}, this call ${formatDuration(done.seconds)}`);
-    console.log(`wrote ${path.join(done.outDir, REPORT_FILE)}, ${RESULTS_FILE} and the executed notebooks`);
+    console.log(`wrote ${path.join(done.outDir, REPORT_FILE)}, ${RESULTS_FILE} and the executed notebooks; run folders in ${done.results.runs}`);
     return failed.length ? 1 : 0;
   } finally {
     (progress as Progress | null)?.stop();

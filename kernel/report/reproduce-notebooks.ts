@@ -1,9 +1,13 @@
 /**
  * `pertset reproduce` (and `npm start`): runs the paper's notebooks through our kernel, writes the
  * executed notebooks, a static HTML report and results.json, and resumes after an interruption:
- * a notebook whose executed copy is complete for the same source, mode and data is not run again,
- * and the run folders the notebooks write (full mode) are in the output folder, so a notebook cut
- * short resumes its training where it stopped.
+ * a notebook whose executed copy is complete for the same source, mode, data and run folders is not
+ * run again, and a notebook cut short resumes its training from the run folders it wrote.
+ *
+ * All notebooks of one call share one working directory, `<out>/work`, whose `experiments/` holds
+ * the run folders in the reference's layout (`experiments/<config name>`): the sets notebooks 01 and
+ * 02 learn are the ones later notebooks open. `runs` puts another experiments folder there (a link),
+ * e.g. the run folders `pertset reproduce mnist` trained, so nothing is trained twice.
  */
 import { createHash } from 'crypto';
 import * as fs from 'fs';
@@ -22,6 +26,9 @@ const PACKAGE_ROOT = path.resolve(__dirname, '..', '..', '..');
 export const NOTEBOOKS_DIR = path.join(PACKAGE_ROOT, 'notebooks');
 export const REPORT_FILE = 'report.html';
 export const RESULTS_FILE = 'results.json';
+/** The notebooks' shared working directory under the output folder, and its run folders. */
+export const WORK_DIR = 'work';
+export const EXPERIMENTS_DIR = 'experiments';
 
 /** Printed by the kernel after the last cell: what the notebook ran on. */
 const ENVIRONMENT_PROBE = `console.log(JSON.stringify((() => {
@@ -52,6 +59,8 @@ export interface ReproduceNotebooksOptions {
   only?: string[];
   /** The folder with mnist/ for the kernel (PERTSET_DATA); default: the kernel's own search path. */
   data?: string;
+  /** An experiments folder (run folders `<config name>/`) to use as the notebooks' `experiments/`; default `<out>/work/experiments`. */
+  runs?: string;
   notebooksDir?: string;
   cellTimeoutSeconds?: number;
   callbacks?: ExecuteNotebookCallbacks & {
@@ -92,6 +101,8 @@ export interface NotebookResult {
 
 export interface ReproduceResults {
   mode: RunModeName;
+  /** The experiments folder the notebooks trained into or read (absolute). */
+  runs: string;
   generated: string;
   /** Wall time of all notebooks as run (skipped ones count with their recorded time). */
   seconds: number;
@@ -109,12 +120,41 @@ export interface ReproduceNotebooksResult {
   seconds: number;
 }
 
-/** Source, mode and data: when any changes, an executed copy is stale. */
-function fingerprint(nb: Notebook, mode: string, data: string | undefined): string {
+/** Source, mode, data and run folders: when any changes, an executed copy is stale. */
+function fingerprint(nb: Notebook, mode: string, data: string | undefined, runs: string): string {
   const hash = createHash('sha256');
   for (const cell of nb.cells) hash.update(`${cell.cell_type}\0${sourceText(cell.source)}\0`);
-  hash.update(`${mode}\0${data ?? ''}`);
+  hash.update(`${mode}\0${data ?? ''}\0${runs}`);
   return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * Makes `<work>/experiments` the notebooks' run folders: a folder of its own, or a link to `runs`.
+ * A call with `runs` never hides run folders an earlier call trained there; it names them instead.
+ * Returns the experiments folder, resolved.
+ */
+export function prepareExperiments(workDir: string, runs: string | undefined): string {
+  const link = path.join(workDir, EXPERIMENTS_DIR);
+  fs.mkdirSync(workDir, { recursive: true });
+  const existing = fs.lstatSync(link, { throwIfNoEntry: false });
+  if (runs === undefined) {
+    // A link an earlier call made with --runs is kept: the same output folder goes on with the same run folders.
+    if (!existing) fs.mkdirSync(link);
+    return fs.realpathSync(link);
+  }
+  const target = path.resolve(runs);
+  if (!fs.statSync(target, { throwIfNoEntry: false })?.isDirectory()) throw new ConfigError(`--runs ${target} is not a folder (expected one holding run folders such as mnist_fc_linf/)`);
+  if (existing?.isSymbolicLink()) {
+    if (fs.existsSync(link) && fs.realpathSync(link) === fs.realpathSync(target)) return fs.realpathSync(target);
+    fs.unlinkSync(link);
+  } else if (existing) {
+    if (fs.readdirSync(link).length > 0) {
+      throw new ConfigError(`--runs: ${link} already holds run folders trained by an earlier call (${fs.readdirSync(link).join(', ')}); use another --out with --runs ${target}, or remove that folder`);
+    }
+    fs.rmdirSync(link);
+  }
+  fs.symlinkSync(target, link, 'dir');
+  return fs.realpathSync(target);
 }
 
 function packageVersion(): string {
@@ -158,14 +198,20 @@ export async function reproduceNotebooks(options: ReproduceNotebooksOptions): Pr
   const chosen = selectNotebooks(listNotebooks(options.notebooksDir), options.only);
   // Every notebook is read and checked before the first one runs: a malformed file stops nothing half-way.
   const sources = new Map(chosen.map((entry) => [entry.file, readNotebook(entry.file)]));
+  if (options.runs !== undefined && !fs.statSync(path.resolve(options.runs), { throwIfNoEntry: false })?.isDirectory()) {
+    throw new ConfigError(`--runs ${path.resolve(options.runs)} is not a folder (expected one holding run folders such as mnist_fc_linf/)`);
+  }
   fs.mkdirSync(outDir, { recursive: true });
+  // One working directory for all notebooks: the sets 01 and 02 learn are in experiments/ for the later ones.
+  const workDir = path.join(outDir, WORK_DIR);
+  const runs = prepareExperiments(workDir, options.runs);
   const cb = options.callbacks ?? {};
   const results: NotebookResult[] = [];
   const executedFiles: string[] = [];
   for (const [index, entry] of chosen.entries()) {
     const name = path.basename(entry.file);
     const source = sources.get(entry.file) as Notebook;
-    const print = fingerprint(source, options.mode, data);
+    const print = fingerprint(source, options.mode, data, runs);
     const outFile = path.join(outDir, name);
     executedFiles.push(outFile);
     cb.onNotebookStart?.({ number: entry.number, name, index, total: chosen.length });
@@ -179,9 +225,6 @@ export async function reproduceNotebooks(options: ReproduceNotebooksOptions): Pr
       record = prevRecord;
       skipped = true;
     } else {
-      // Each notebook works in its own folder: its run folders (full mode) survive for resuming.
-      const workDir = path.join(outDir, 'work', entry.number);
-      fs.mkdirSync(workDir, { recursive: true });
       const run = await executeNotebook(source, {
         cwd: workDir,
         env: { PERTSET_NOTEBOOK_MODE: options.mode, ...(data ? { PERTSET_DATA: data } : {}) },
@@ -221,6 +264,7 @@ export async function reproduceNotebooks(options: ReproduceNotebooksOptions): Pr
   }
   const summary: ReproduceResults = {
     mode: options.mode,
+    runs,
     generated: new Date().toISOString(),
     seconds: Math.round(results.reduce((s, r) => s + r.seconds, 0) * 10) / 10,
     pertset: packageVersion(),
@@ -237,6 +281,7 @@ export async function reproduceNotebooks(options: ReproduceNotebooksOptions): Pr
       ['mode', options.mode],
       ['notebooks', results.map((r) => `${r.notebook} (${r.status}, ${formatDuration(r.seconds)})`).join('; ')],
       ['total time', formatDuration(summary.seconds)],
+      ['run folders', runs],
       ['dataset', env?.dataset?.name ? `${env.dataset.name} (${env.dataset.dir ?? ''})` : 'unknown'],
       ['backend', env?.backend ?? 'unknown'],
       ['pertset', summary.pertset],

@@ -1,9 +1,11 @@
 """
-The shipped notebooks (notebooks/01-*.ipynb, 02-*.ipynb) executed by Debian's nbclient on the
-`pertset` kernel in smoke mode (PERTSET_NOTEBOOK_MODE=smoke: tiny subset, one short epoch, few
-PGD steps) against the shared MNIST (PERTSET_DATA=../shared/data), with assertions on the
-executed notebook: every cell ran, no errors, our MIME bundles with fallbacks, real MNIST was
-used, and the sanity checks that hold by construction (PGD AE <= encoder AE) passed.
+Every shipped notebook (notebooks/NN-*.ipynb, found by glob so a new one is picked up) executed by
+Debian's nbclient on the installed `pertset` kernelspec in smoke mode (PERTSET_NOTEBOOK_MODE=smoke:
+tiny subset, one short epoch, few PGD steps) against the shared MNIST (PERTSET_DATA=../shared/data),
+in order and in ONE working directory, as `pertset reproduce` runs them: the run folders 01 and 02
+write (experiments/<config>) are the ones the later notebooks open. Assertions on the executed
+notebooks: every cell ran, no errors, our MIME bundles with their text/plain and text/html fallbacks,
+real MNIST was used, and the sanity checks that hold by construction (PGD AE <= encoder AE).
 
 Needs a build (`npx tsc -p tsconfig.json`). Under CI=true a missing nbclient, launcher or data
 folder is a failure; elsewhere the tests are skipped with the reason.
@@ -30,11 +32,12 @@ CELL_TIMEOUT_S = 300
 
 LINF = "01-mnist-linf-perturbation-set.ipynb"
 RTS = "02-mnist-rts-stn.ipynb"
-SHIPPED = [LINF, RTS]
+SHIPPED = sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
 
 MIME_IMAGE_GRID = "application/vnd.pertset.image-grid+json"
 MIME_TRAVERSAL = "application/vnd.pertset.latent-traversal+json"
 MIME_PLOTLY = "application/vnd.plotly.v1+json"
+OURS = (MIME_IMAGE_GRID, MIME_TRAVERSAL, MIME_PLOTLY)
 
 
 
@@ -71,45 +74,29 @@ def table_of(nb, title_start):
     return [dict(zip(header, r)) for r in rows]
 
 
-def checks_of(nb):
-    """{id: (passed, detail)} from the notebook's `check PASS | id | detail` lines."""
-    return {m.group(2): (m.group(1) == "PASS", m.group(3)) for m in CHECK_LINE.finditer(stdout_of(nb))}
+class _Executed:
+    """Every shipped notebook, executed once per test run in order in one shared working directory."""
+    notebooks = None
+    tmp = None
+    env_backup = None
 
-
-class ShippedNotebooksAreClean(unittest.TestCase):
-    """The notebooks are saved without outputs, for our kernel, and small."""
-
-    def test_clean_small_and_for_the_pertset_kernel(self):
-        for name in SHIPPED:
-            path = NOTEBOOKS / name
-            with self.subTest(notebook=name):
-                self.assertTrue(path.exists(), f"{path} is missing")
-                self.assertLess(path.stat().st_size, 1_000_000)
-                nb = json.loads(path.read_text(encoding="utf-8"))
-                self.assertEqual(nb["metadata"]["kernelspec"]["name"], "pertset")
-                code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-                self.assertGreater(len(code), 5)
-                for c in code:
-                    self.assertEqual(c["outputs"], [], f"{name}: a code cell was saved with outputs")
-                    self.assertIsNone(c["execution_count"], f"{name}: a code cell was saved with an execution count")
-                first = "".join(code[0]["source"])
-                self.assertIn("pertset.runMode(", first, f"{name}: the first code cell must be the settings cell")
-                # The text speaks of the paper and of this repository only.
-                text = "".join("".join(c["source"]) for c in nb["cells"])
-                for outside in ("../shared", "research note", "§", "paper.md"):
-                    self.assertNotIn(outside, text, f"{name} refers to material outside the repository")
-
-
-class _ExecutedNotebook(unittest.TestCase):
-    """Executes one notebook in smoke mode once for the class; subclasses assert on the result."""
-
-    notebook = ""
-    nb = None
-    _env_backup = None
-    _tmp = None
+    failure = None
 
     @classmethod
-    def setUpClass(cls):
+    def all(cls):
+        if cls.notebooks is not None:
+            return cls.notebooks
+        if cls.failure is not None:  # one failed run fails every class, without running again
+            raise cls.failure
+        try:
+            cls.notebooks = cls.execute()
+        except BaseException as e:
+            cls.failure = e
+            raise
+        return cls.notebooks
+
+    @classmethod
+    def execute(cls):
         for module in ("nbclient", "nbformat"):
             need_module(module, "Jupyter's nbclient", "apt-get install python3-nbclient jupyter-client python3-ipykernel")
         if not LAUNCHER.exists():
@@ -118,53 +105,115 @@ class _ExecutedNotebook(unittest.TestCase):
         node = os.environ.get("PERTSET_NODE") or shutil.which("node")
         if node is None:
             raise AssertionError("node not found on PATH (set PERTSET_NODE)")
-
-        cls._tmp = tempfile.mkdtemp(prefix="pertset-notebooks-")
-        subprocess.run([node, str(REPO / "bin" / "pertset.js"), "kernel", "install", "--jupyter-path", cls._tmp],
+        cls.tmp = Path(tempfile.mkdtemp(prefix="pertset-notebooks-"))
+        spec_dir, work = cls.tmp / "jupyter", cls.tmp / "work"
+        work.mkdir()
+        subprocess.run([node, str(REPO / "bin" / "pertset.js"), "kernel", "install", "--jupyter-path", str(spec_dir)],
                        check=True, capture_output=True, text=True)
         # The kernel inherits this environment: the spec dir, smoke mode and the shared MNIST.
-        overrides = {"JUPYTER_PATH": cls._tmp, "PERTSET_NOTEBOOK_MODE": "smoke", "PERTSET_DATA": str(SHARED_DATA)}
-        cls._env_backup = {k: os.environ.get(k) for k in overrides}
+        overrides = {"JUPYTER_PATH": str(spec_dir), "PERTSET_NOTEBOOK_MODE": "smoke", "PERTSET_DATA": str(SHARED_DATA)}
+        cls.env_backup = {k: os.environ.get(k) for k in overrides}
         os.environ.update(overrides)
-        try:
-            cls.nb = cls.execute(NOTEBOOKS / cls.notebook)
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def execute(cls, path):
         import nbclient
         import nbformat
-        nb = nbformat.read(str(path), as_version=4)
-        client = nbclient.NotebookClient(
-            nb, kernel_name="pertset", timeout=CELL_TIMEOUT_S, allow_errors=True,
-            resources={"metadata": {"path": str(NOTEBOOKS)}},
-        )
-        client.execute()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, str(ARTIFACTS / path.name.replace(".ipynb", ".smoke.ipynb")))
-        return nb
+        done = {}
+        for name in SHIPPED:
+            nb = nbformat.read(str(NOTEBOOKS / name), as_version=4)
+            client = nbclient.NotebookClient(
+                nb, kernel_name="pertset", timeout=CELL_TIMEOUT_S, allow_errors=True,
+                resources={"metadata": {"path": str(work)}},
+            )
+            client.execute()
+            nbformat.write(nb, str(ARTIFACTS / name.replace(".ipynb", ".smoke.ipynb")))
+            done[name] = nb
+        return done
 
     @classmethod
-    def tearDownClass(cls):
-        for k, v in (cls._env_backup or {}).items():
+    def cleanup(cls):
+        for k, v in (cls.env_backup or {}).items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-        if cls._tmp:
-            shutil.rmtree(cls._tmp, ignore_errors=True)
+        if cls.tmp:
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+
+
+def tearDownModule():
+    _Executed.cleanup()
+
+
+class ShippedNotebooksAreClean(unittest.TestCase):
+    """The notebooks are for our kernel and of a reasonable size; saved outputs, if any, hold no errors."""
+
+    def test_clean_small_and_for_the_pertset_kernel(self):
+        self.assertIn(LINF, SHIPPED)
+        self.assertIn(RTS, SHIPPED)
+        for name in SHIPPED:
+            path = NOTEBOOKS / name
+            with self.subTest(notebook=name):
+                self.assertLess(path.stat().st_size, 10_000_000)
+                nb = json.loads(path.read_text(encoding="utf-8"))
+                self.assertEqual(nb["metadata"]["kernelspec"]["name"], "pertset")
+                code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+                self.assertGreater(len(code), 4)
+                for c in code:
+                    errors = [o for o in c["outputs"] if o["output_type"] == "error"]
+                    self.assertEqual(errors, [], f"{name}: a code cell was saved with an error output")
+                first = "".join(code[0]["source"])
+                self.assertIn("pertset.runMode(", first, f"{name}: the first code cell must be the settings cell")
+                # The text speaks of the paper and of this repository only.
+                text = "".join("".join(c["source"]) for c in nb["cells"])
+                for outside in ("../shared", "research note", "§", "paper.md"):
+                    self.assertNotIn(outside, text, f"{name} refers to material outside the repository")
+
+
+class EveryNotebookInSmokeMode(unittest.TestCase):
+    """Every notebooks/NN-*.ipynb, run in order in one working directory: no errors, our MIME types with fallbacks."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.nbs = _Executed.all()
+
+    def test_every_notebook_ran_every_cell_without_an_error(self):
+        self.assertEqual(list(self.nbs), SHIPPED)
+        for name, nb in self.nbs.items():
+            with self.subTest(notebook=name):
+                counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
+                self.assertEqual(counts, list(range(1, len(counts) + 1)))
+                errors = [f"{o.ename}: {o.evalue}" for o in outputs_of(nb) if o.output_type == "error"]
+                self.assertEqual(errors, [])
+
+    def test_every_notebook_shows_our_mime_types_with_their_fallbacks(self):
+        for name, nb in self.nbs.items():
+            with self.subTest(notebook=name):
+                ours = [o for o in rich_of(nb) if any(m.startswith("application/vnd.") for m in o.data)]
+                self.assertTrue(any(m in o.data for o in ours for m in OURS), f"{name} shows none of {OURS}")
+                for o in ours:
+                    self.assertIn("text/plain", o.data, sorted(o.data))
+                    self.assertIn("text/html", o.data, sorted(o.data))
+                    self.assertTrue(o.data["text/plain"].strip(), "an empty text/plain fallback")
+
+    def test_the_sets_of_01_and_02_are_in_the_shared_run_folders(self):
+        # What the later notebooks open: experiments/<config> in the working directory, with ε in radius.json.
+        for config in ("mnist_fc_linf", "mnist_stn_rts", "mnist_stn_rts_limited_5", "mnist_stn_rts_limited_1"):
+            radius = _Executed.tmp / "work" / "experiments" / config / "radius.json"
+            self.assertTrue(radius.exists(), f"{radius} missing")
+            self.assertGreater(json.loads(radius.read_text())["radius"], 0)
+
+
+class _ExecutedNotebook(unittest.TestCase):
+    """One notebook of the shared smoke run; subclasses assert on its outputs."""
+
+    notebook = ""
+    nb = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.nb = _Executed.all()[cls.notebook]
 
     # --- shared assertions ---
-
-    def test_every_code_cell_ran_in_order(self):
-        counts = [c.execution_count for c in self.nb.cells if c.cell_type == "code"]
-        self.assertEqual(counts, list(range(1, len(counts) + 1)))
-
-    def test_no_error_outputs(self):
-        errors = [f"{o.ename}: {o.evalue}" for o in outputs_of(self.nb) if o.output_type == "error"]
-        self.assertEqual(errors, [])
 
     def test_smoke_mode_on_the_shared_mnist(self):
         self.assertIn("mode smoke:", stdout_of(self.nb))

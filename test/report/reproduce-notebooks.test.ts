@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { MIME } from '../../kernel/contract/mime';
-import { reproduceNotebooks } from '../../kernel/report/reproduce-notebooks';
+import { prepareExperiments, reproduceNotebooks } from '../../kernel/report/reproduce-notebooks';
 import { readNotebook, type Notebook } from '../../kernel/report/nbformat';
 import { ConfigError } from '../../kernel/api/errors';
 import { artifactDir, CHROMIUM, DEPENDENCIES, describeNeeding, REPO_ROOT } from '../helpers/env';
@@ -77,6 +77,32 @@ describe('pertset reproduce: notebook 01 in smoke mode through our kernel', () =
     assert.equal(typeof row['encoder AE'], 'number');
     assert.equal(typeof row['identity'], 'number');
     assert.ok(nb.tables.claims.rows.every((r: { verdict: string }) => ['holds', 'not at this budget'].includes(r.verdict)));
+  });
+
+  it('trains into the shared run folders <out>/work/experiments/<config>, with ε in radius.json', () => {
+    const runDir = path.join(out, 'work', 'experiments', 'mnist_fc_linf');
+    const radius = JSON.parse(fs.readFileSync(path.join(runDir, 'radius.json'), 'utf8'));
+    assert.ok(radius.radius > 0 && radius.passes === 1, JSON.stringify(radius));
+    assert.ok(fs.existsSync(path.join(runDir, 'radius-norms.json')));
+    assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')).runs, fs.realpathSync(path.join(out, 'work', 'experiments')));
+  });
+
+  it('--runs DIR opens the finished runs there: nothing is trained again and radius.json is reused', () => {
+    const runs = path.join(out, 'work', 'experiments');
+    const runDir = path.join(runs, 'mnist_fc_linf');
+    const stamp = (f: string) => fs.statSync(path.join(runDir, f)).mtimeMs;
+    const before = { checkpoint: stamp('checkpoints/latest/trainer.json'), radius: stamp('radius.json') };
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), 'pertset-reproduce-runs-'));
+    try {
+      const r = cli(['reproduce', '--mode', 'smoke', '--only', '1', '--out', other, '--runs', runs]);
+      assert.equal(r.code, 0, r.out + r.err);
+      assert.equal(fs.realpathSync(path.join(other, 'work', 'experiments')), fs.realpathSync(runs));
+      assert.deepEqual({ checkpoint: stamp('checkpoints/latest/trainer.json'), radius: stamp('radius.json') }, before);
+      const executed2 = readNotebook(path.join(other, NOTEBOOK));
+      assert.deepEqual(outputsOf(executed2).filter((o) => o.output_type === 'error'), []);
+    } finally {
+      fs.rmSync(other, { recursive: true, force: true });
+    }
   });
 
   it('a second call keeps the executed notebook (same source, mode and data) and runs nothing', () => {
@@ -161,6 +187,23 @@ describe('pertset reproduce: failures are named and nothing half-written is kept
     await assert.rejects(reproduceNotebooks({ mode: 'smoke', outDir: out, notebooksDir: nbDir }), (e: unknown) =>
       e instanceof ConfigError && /01-broken\.ipynb is not a notebook: invalid JSON/.test(e.message));
     assert.ok(!fs.existsSync(path.join(out, '01-broken.ipynb')) && !fs.existsSync(path.join(out, 'results.json')));
+  });
+
+  it('--runs: a missing folder is named; run folders an earlier call trained are never hidden behind the link', () => {
+    const missing = cli(['reproduce', '--mode', 'smoke', '--out', path.join(dir, 'y'), '--runs', path.join(dir, 'no-such-runs')]);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.err, /--runs .*no-such-runs is not a folder \(expected one holding run folders such as mnist_fc_linf\/\)/);
+    const work = path.join(dir, 'work-with-runs');
+    fs.mkdirSync(path.join(work, 'experiments', 'mnist_fc_linf'), { recursive: true });
+    const runs = fs.mkdtempSync(path.join(dir, 'runs-'));
+    assert.throws(() => prepareExperiments(work, runs), /already holds run folders trained by an earlier call \(mnist_fc_linf\); use another --out/);
+    assert.ok(fs.lstatSync(path.join(work, 'experiments')).isDirectory());
+    // An empty folder becomes the link; a second call with other runs moves the link; one without --runs keeps it.
+    const fresh = path.join(dir, 'work-fresh');
+    assert.equal(prepareExperiments(fresh, runs), fs.realpathSync(runs));
+    const runs2 = fs.mkdtempSync(path.join(dir, 'runs-'));
+    assert.equal(prepareExperiments(fresh, runs2), fs.realpathSync(runs2));
+    assert.equal(prepareExperiments(fresh, undefined), fs.realpathSync(runs2));
   });
 
   it('names the bad argument: an unknown notebook, an unknown mode, flags of the other target', () => {

@@ -12,7 +12,7 @@ import { recordedData, radiusPairs, testPairs } from '../pairs/config-pairs';
 import { openRun, EVAL_FILE, RADIUS_FILE, RADIUS_NORMS_FILE, SAMPLES_FILE } from '../runs/open-run';
 import { writeFileAtomic } from '../runs/atomic-dir';
 import { PerturbationSet, type Projection } from '../models/perturbation-set';
-import { calibrateRadius, type CalibrateOptions, type LatentNormStats } from './radius';
+import { calibrateRadius, type CalibrateOptions, type LatentNormStats, type RadiusCalibration } from './radius';
 import { evaluatePerturbationSet, type EvaluationOptions, type EvaluationReport } from './evaluate-set';
 import { sampleGridPng } from './sample-grid';
 
@@ -80,13 +80,38 @@ export async function calibrateRun(runDir: string, options: RunDataOptions & Omi
     const data = { recorded: recordedData(run.config, run.record.dataset), dataDir: options.dataDir, limit: options.limit };
     const pairs = radiusPairs(run.config, data);
     const cal = await calibrateRadius(run.model, pairs, { passes: options.passes ?? 5, batchSize: run.config.eval.batchSize, signal: options.signal, callbacks: options.callbacks });
-    const { norms, ...stats } = cal;
-    const result: RadiusResult = { ...stats, dataset: pairs.describe(), checkpoint: run.checkpointDir, globalStep: run.globalStep, normsFile: RADIUS_NORMS_FILE };
-    const saved: RadiusNorms = { passes: cal.passes, n: norms.length, checkpoint: run.checkpointDir, globalStep: run.globalStep, norms: Array.from(norms) };
-    return saveResult(path.join(run.runDir, RADIUS_FILE), result, [[path.join(run.runDir, RADIUS_NORMS_FILE), () => JSON.stringify(saved)]]);
+    return saveCalibration(run.runDir, cal, { dataset: pairs.describe(), checkpoint: run.checkpointDir, globalStep: run.globalStep });
   } finally {
     run.model.dispose();
   }
+}
+
+/** Records a calibration of a run's checkpoint as `pertset radius` does: radius.json and radius-norms.json. */
+export function saveCalibration(runDir: string, cal: RadiusCalibration, of: { dataset: Record<string, unknown>; checkpoint: string; globalStep: number }): RadiusResult {
+  const { norms, ...stats } = cal;
+  const result: RadiusResult = { ...stats, dataset: of.dataset, checkpoint: of.checkpoint, globalStep: of.globalStep, normsFile: RADIUS_NORMS_FILE };
+  const saved: RadiusNorms = { passes: cal.passes, n: norms.length, checkpoint: of.checkpoint, globalStep: of.globalStep, norms: Array.from(norms) };
+  return saveResult(path.join(runDir, RADIUS_FILE), result, [[path.join(runDir, RADIUS_NORMS_FILE), () => JSON.stringify(saved)]]);
+}
+
+/**
+ * The calibration radius.json and radius-norms.json hold for the checkpoint at `globalStep` with
+ * `passes` passes over `pairs` validation pairs, or null when they are missing, unreadable or from
+ * another checkpoint or protocol (then it is computed again).
+ */
+export function savedCalibration(runDir: string, want: { globalStep: number; passes: number; pairs: number }): RadiusCalibration | null {
+  let result: RadiusResult;
+  let norms: ReturnType<typeof loadRadiusNorms>;
+  try {
+    result = JSON.parse(fs.readFileSync(path.join(path.resolve(runDir), RADIUS_FILE), 'utf8')) as RadiusResult;
+    norms = loadRadiusNorms(runDir);
+  } catch {
+    return null;
+  }
+  const current = result.globalStep === want.globalStep && norms.globalStep === want.globalStep && result.passes === want.passes && norms.passes === want.passes;
+  if (!current || norms.norms.length !== want.passes * want.pairs || result.n !== norms.norms.length) return null;
+  const { mean, std, p25, p50, p75, p999, max, n, radius, passes } = result;
+  return { mean, std, p25, p50, p75, p999, max, n, radius, passes, norms: norms.norms };
 }
 
 /** What `radius-norms.json` holds: every latent norm of the last `pertset radius`, pass-major. */

@@ -34,7 +34,7 @@ export function resumableState(checkpointDir: string, runDir: string, configJson
   if (!state) throw new ConfigError(`${checkpointDir}: checkpoint has no trainer.json; cannot resume (use another --out)`);
   const diff = configDifferences(state.config, configJson);
   if (diff.length) {
-    throw new ConfigError(`${runDir} holds a run with a different config (${diff.slice(0, 6).join(', ')} differ); use another --out to start a new run, or the same options to resume it`);
+    throw new ConfigError(`${runDir} holds a run with a different config (${diff.slice(0, 6).join(', ')} differ); it was trained with other settings (another budget or notebook mode), so it is not resumed: train into another folder (--out, outDir) to start a new run, or use the same settings to resume it`);
   }
   return state;
 }

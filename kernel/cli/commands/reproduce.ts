@@ -93,11 +93,12 @@ export const command: Command = {
       cvae: { type: 'string' },
       quick: { type: 'boolean' },
       mode: { type: 'string' },
+      runs: { type: 'string' },
       'cell-timeout': { type: 'string' },
     }, true);
     if (positionals.length === 0) {
       for (const flag of ['budget', 'backend', 'json', 'set', 'cvae'] as const) {
-        if (values[flag] !== undefined) throw new ConfigError(`--${flag} belongs to "pertset reproduce mnist|robust"; the notebooks take --quick/--mode, --only, --out, --data`);
+        if (values[flag] !== undefined) throw new ConfigError(`--${flag} belongs to "pertset reproduce mnist|robust"; the notebooks take --quick/--mode, --only, --out, --data, --runs`);
       }
       return runNotebooksCommand({
         quick: values.quick as boolean | undefined,
@@ -105,13 +106,14 @@ export const command: Command = {
         only: values.only as string | undefined,
         out: values.out as string | undefined,
         data: values.data as string | undefined,
+        runs: values.runs as string | undefined,
         cellTimeout: values['cell-timeout'] as string | undefined,
       });
     }
     if (positionals.length !== 1 || (positionals[0] !== 'mnist' && positionals[0] !== 'robust')) {
       throw new ConfigError(`expected no target (the notebooks), "mnist" or "robust" (pertset reproduce mnist ... | pertset reproduce robust --set linf ...), got "${positionals.join(' ')}"`);
     }
-    for (const flag of ['quick', 'mode', 'cell-timeout'] as const) {
+    for (const flag of ['quick', 'mode', 'runs', 'cell-timeout'] as const) {
       if (values[flag] !== undefined) throw new ConfigError(`--${flag} belongs to the notebooks ("pertset reproduce" with no target), not to "reproduce ${positionals[0]}"`);
     }
     if (positionals[0] === 'robust') return runRobust(values);
