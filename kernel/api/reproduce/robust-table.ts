@@ -24,6 +24,7 @@ import { robustEvalRun, ROBUST_EVAL_FILE, type RobustEvalResult } from '../robus
 import { setRadii, type SetRadii } from '../robust-eval/radii';
 import { RobustTrainer } from '../robust-train/trainer';
 import { maxCertifiableRadius } from '../robustness/smoothing';
+import { LATENT_ATTACK_PRESETS } from '../robustness/latent-attack';
 import { writeFileAtomic } from '../runs/atomic-dir';
 import { readRunRecord } from '../runs/run-record';
 import { formatDuration } from '../display/html';
@@ -42,6 +43,8 @@ export interface RobustTableBudget {
   validationLimit?: number;
   /** Test images of robust-eval. */
   evalImages: number;
+  /** Latent PGD steps of robust-eval (default 50, the reference's; fewer only to try the pipeline). */
+  attackSteps?: number;
   /** Test images certified, and CERTIFY's n, n0 and α. */
   certifyImages: number;
   certifyN: number;
@@ -120,6 +123,19 @@ export interface RobustTableProgress {
   skipped?: boolean;
 }
 
+const STAGE_WORDS: Record<RobustTableStage, string> = {
+  train: 'training (steps)',
+  eval: 'clean / real / latent PGD (images)',
+  corrupt: 'corrupting the test images (corruptions)',
+  ood: 'MNIST-C in-distribution and OOD (corruptions)',
+  certify: 'certifying (images)',
+};
+
+/** One line for a live progress display: `[2/4] mnist_rts_conv_cvae_attack — training (steps) 120/469`. */
+export function formatRobustProgress(p: RobustTableProgress): string {
+  return `[${p.index + 1}/${p.total}] ${p.config} — ${STAGE_WORDS[p.stage]} ${p.skipped ? 'already done in the run folder' : `${p.done}/${p.of}`}`;
+}
+
 export interface RobustTableOptions {
   set?: RobustTableSet;
   /** A budget name, or a budget of your own (tests). */
@@ -155,6 +171,8 @@ export interface RobustTableRow {
   perturbed: number;
   /** Latent PGD accuracy at each radius of `RobustTable.radii`, in order. */
   pgd: number[];
+  /** Latent PGD steps. */
+  attackSteps: number;
   /** Mean accuracy under the 12 training corruptions and the 3 held-out ones (severity 5), on the same `n` test images. */
   inDistribution: number;
   ood: number;
@@ -302,12 +320,15 @@ export async function reproduceRobustTable(options: RobustTableOptions = {}): Pr
       evaluation &&
       evaluation.globalStep === globalStep &&
       evaluation.n === budget.evalImages &&
+      evaluation.attack.type === 'pgd' &&
+      evaluation.attack.steps === (budget.attackSteps ?? LATENT_ATTACK_PRESETS.evaluation.steps) &&
       evaluation.cvae?.runDir === cvaeDir &&
       JSON.stringify(evaluation.radii.map((r) => r.radius)) === JSON.stringify(radiusList);
     if (evaluation && evalCurrent) at('eval', evaluation.n, evaluation.n, true);
     else {
       evaluation = await robustEvalRun(runDir, {
         radii: radiusList,
+        steps: budget.attackSteps,
         limit: budget.evalImages,
         cvae: cvaeDir,
         dataDir: options.dataDir,
@@ -355,6 +376,7 @@ export async function reproduceRobustTable(options: RobustTableOptions = {}): Pr
       clean: evaluation.clean,
       perturbed: evaluation.perturbed,
       pgd: evaluation.radii.map((r) => r.accuracy),
+      attackSteps: evaluation.attack.type === 'pgd' ? evaluation.attack.steps : 0,
       inDistribution: ood.inDistribution.mean,
       ood: ood.ood.mean,
       corruptions: { suite: ood.suite, severity: ood.severity, seed: ood.seed, inDistribution: ood.inDistribution, ood: ood.ood },
@@ -500,7 +522,7 @@ export function formatRobustTable(t: RobustTable): string {
     '',
     `Classifiers (MNISTConv) trained ${b.epochs} epoch${b.epochs === 1 ? '' : 's'} on ${t.rows[0]?.trainImages ?? '?'} images against the set ${t.cvae.runDir} (global step ${t.cvae.globalStep}).`,
     `Accuracy in % on ${t.rows[0]?.n ?? b.evalImages} test images: clean, under the real perturbation (fresh draws), and under latent PGD`,
-    `(50 steps, α = ε/20, random start, per-example early stop) at the set's 50th / 75th percentile and max validation latent norm (from ${t.radii.source}).`,
+    `(${t.rows[0]?.attackSteps ?? 50} steps, α = ε/20, random start, per-example early stop) at the set's 50th / 75th percentile and max validation latent norm (from ${t.radii.source}).`,
     '',
     `The corruption columns follow the paper's OOD protocol on the MNIST analogue of CIFAR-10-C (suite \`mnistc\`, severity 5): mean accuracy under its`,
     `12 training corruptions ("in-distribution") and its 3 held-out ones ("OOD"), applied to the same test images${t.set === 'rts' ? ' as the classifiers see them (zero-padded to 42 × 42)' : ''}.`,

@@ -43,6 +43,8 @@ export interface RobustEvalOptions {
   /** `pgd` (default) or `none` (clean and real perturbations only). */
   attack?: RobustEvalAttack;
   /** Latent radii to attack at (default: the set's p50, p75 and max latent norm). */
+  /** Latent PGD steps (default 50, the reference's evaluation setting; fewer only to try the pipeline). */
+  steps?: number;
   radii?: number[];
   /** First N test images (default all). */
   limit?: number;
@@ -121,6 +123,7 @@ export async function robustEvalRun(runDir: string, options: RobustEvalOptions =
   const attackType = options.attack ?? 'pgd';
   if (!(ROBUST_EVAL_ATTACKS as readonly string[]).includes(attackType)) throw new ConfigError(`--attack must be one of ${ROBUST_EVAL_ATTACKS.join(', ')}, got "${attackType}"`);
   if (options.radii) checkRadii(options.radii);
+  if (options.steps !== undefined && (!Number.isInteger(options.steps) || options.steps < 1)) throw new ArgumentError(`steps must be an integer >= 1, got ${options.steps}`);
   const started = Date.now();
   const run = openRobustRun(runDir, { checkpoint: options.checkpoint });
   const disposables: { dispose(): void }[] = [run.classifier];
@@ -155,6 +158,7 @@ export async function robustEvalRun(runDir: string, options: RobustEvalOptions =
     const bs = run.config.eval.batchSize;
     const batches = pairs.batchCount(bs);
     const preset = LATENT_ATTACK_PRESETS.evaluation;
+    const steps = options.steps ?? preset.steps;
     let clean = 0;
     let perturbed = 0;
     const robust = radii.map(() => 0);
@@ -179,7 +183,7 @@ export async function robustEvalRun(runDir: string, options: RobustEvalOptions =
         const pp = await predict(xPerturbed);
         const pa: Int32Array[] = [];
         for (const [i, r] of radii.entries()) {
-          const res = await latentAttack(set!, classifier, x, labels, { epsilon: r.radius, preset: 'evaluation', seed: rng.fork(`pgd/${b}/${i}`).seed(), signal: options.signal });
+          const res = await latentAttack(set!, classifier, x, labels, { epsilon: r.radius, preset: 'evaluation', steps, seed: rng.fork(`pgd/${b}/${i}`).seed(), signal: options.signal });
           res.u.dispose();
           pa.push(await predict(res.adversarial));
           res.correct.forEach((ok) => (robust[i] += ok ? 1 : 0));
@@ -222,7 +226,7 @@ export async function robustEvalRun(runDir: string, options: RobustEvalOptions =
       n,
       radii: radii.map((r, i) => ({ ...r, accuracy: accuracies[i] })),
       radiiSource,
-      attack: attackType === 'pgd' ? { type: 'pgd', steps: preset.steps, alphaPerEpsilon: preset.alphaPerEpsilon, randomStart: true, earlyStop: true } : { type: 'none' },
+      attack: attackType === 'pgd' ? { type: 'pgd', steps, alphaPerEpsilon: preset.alphaPerEpsilon, randomStart: true, earlyStop: true } : { type: 'none' },
       perturbation: pairs.describe(),
       method: run.config.attack.type,
       config: run.config.name,
