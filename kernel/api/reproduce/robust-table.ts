@@ -558,7 +558,7 @@ export function formatRobustTable(t: RobustTable): string {
       `Certification by randomized smoothing in the latent space (CERTIFY: n0 = ${c0.n0}, n = ${c0.n}, α = ${c0.alpha}, on ${c0.images} test images).`,
       `Each σ was chosen as the paper chose its σ: σ = r / Φ⁻¹(α^(1/n)) for n = 10,000, so that the largest radius certification can`,
       `reach, σ·Φ⁻¹(α^(1/n)), is one of the set's radii r (${radii.map((r) => `${r.name} ${r.radius}`).join(', ')}). Certified accuracy in % at latent radius r`,
-      '(abstentions count as wrong); average certified radius over all images (0 when wrong or abstaining).',
+      '(abstentions count as wrong); average certified radius over all images, right or wrong, as the reference logs it (0 for abstentions).',
       '',
       `| σ | largest certifiable radius | ${c0.certifiedAccuracy.map((r) => `r = ${r.radius}${named.has(r.radius) ? ` (${named.get(r.radius)})` : ''}`).join(' | ')} | average radius | abstain | time |`,
       `|---:|---:|${c0.certifiedAccuracy.map(() => '---:').join('|')}|---:|---:|---:|`,
