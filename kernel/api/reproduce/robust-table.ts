@@ -81,6 +81,26 @@ export function defaultCvaeRun(set: RobustTableSet): string {
   return path.join('experiments', 'reproduce-mnist-compressed', set === 'linf' ? 'mnist_fc_linf' : 'mnist_stn_rts');
 }
 
+/** Where notebooks 01 (ℓ∞) and 02 (RTS) write their sets, relative to the folder the notebooks of a reproduction share. */
+export const NOTEBOOK_SETS: Readonly<Record<RobustTableSet, { dir: string; notebook: string }>> = {
+  linf: { dir: path.join('experiments', 'mnist_fc_linf'), notebook: '01-mnist-linf-perturbation-set' },
+  rts: { dir: path.join('experiments', 'mnist_stn_rts'), notebook: '02-mnist-rts-stn' },
+};
+
+/**
+ * The absolute path of the set a notebook of this reproduction learned (the shipped robust configs'
+ * `attack.checkpoint` points there too); a missing set is an error naming the notebook to run first.
+ */
+export function notebookSet(set: RobustTableSet, cwd = process.cwd()): string {
+  const spec = NOTEBOOK_SETS[set];
+  if (!spec) throw new ConfigError(`set must be one of ${ROBUST_TABLE_SETS.join(', ')}, got "${set}"`);
+  const dir = path.resolve(cwd, spec.dir);
+  if (!fs.existsSync(path.join(dir, 'run.json'))) {
+    throw new ConfigError(`the learned ${set === 'rts' ? 'RTS' : 'ℓ∞'} set ${dir} is missing: run notebook ${spec.notebook} first, in the same folder (it writes ${spec.dir})`);
+  }
+  return dir;
+}
+
 export const ROBUST_TABLE_METHODS = ['none', 'sample_aug', 'cvae_aug', 'cvae_attack'] as const;
 /** The methods a table can run: the four of Table 1 and the smoothing runs (`cvae_gaussian`, every σ). */
 export const ROBUST_TABLE_ALL_METHODS = [...ROBUST_TABLE_METHODS, 'cvae_gaussian'] as const;

@@ -31,4 +31,5 @@ export {
   type RobustOodOptions,
   type RobustOodResult,
 } from './corruption-eval';
+export { adversarialExamples, type AdversarialExamples, type AdversarialExamplesOptions } from './adversarial';
 export { certifyFile, certifyRun, DEFAULT_CERTIFY_LIMIT, type CertifyRunOptions, type CertifyRunResult } from './certify';
