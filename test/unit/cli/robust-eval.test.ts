@@ -15,7 +15,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { initBackend } from '../../../kernel/api/backend';
 import { reproduceRobustTable, ROBUST_TABLE_MARKDOWN, type RobustTableBudget, type RobustTableProgress } from '../../../kernel/api/reproduce/robust-table';
-import { ROBUST_EVAL_FILE, ROBUST_EVAL_PNG, ROBUST_OOD_FILE, certifyFile, corruptTestSet } from '../../../kernel/api/robust-eval';
+import { ROBUST_EVAL_FILE, ROBUST_EVAL_PNG, ROBUST_OOD_FILE, adversarialExamples, certifyFile, corruptTestSet } from '../../../kernel/api/robust-eval';
+import { notebookSet } from '../../../kernel/api/reproduce/robust-table';
 import { SUITES } from '../../../kernel/api/corruptions';
 import { loadDataset } from '../../../kernel/api/data';
 import { maxCertifiableRadius } from '../../../kernel/api/robustness';
@@ -129,6 +130,30 @@ test('corruptTestSet: seeded per image (the same bytes for the same seed and ima
   }
   for (const name of ['shot_noise', 'impulse_noise', 'spatter']) assert.notDeepEqual(other.images.get(name), a.images.get(name), `${name}: a new seed draws new noise`);
   assert.deepEqual(other.images.get('canny_edges'), a.images.get('canny_edges'), 'canny_edges draws no random numbers');
+});
+
+test('adversarialExamples: the first test images and the attack that robust-eval runs; notebookSet names the notebook to run', async (t) => {
+  const nowhere = fs.mkdtempSync(path.join(tmp, 'cwd-'));
+  assert.throws(() => notebookSet('rts', nowhere), /the learned RTS set .*experiments\/mnist_stn_rts is missing: run notebook 02-mnist-rts-stn first/);
+  assert.throws(() => notebookSet('linf', nowhere), /run notebook 01-mnist-linf-perturbation-set first/);
+  if (!need(t, DEPENDENCIES.sharedMnist)) return;
+  const r = await tinyRuns();
+  fs.mkdirSync(path.join(nowhere, 'experiments'));
+  fs.symlinkSync(r.cvae, path.join(nowhere, 'experiments', 'mnist_fc_linf'));
+  assert.equal(notebookSet('linf', nowhere), path.join(nowhere, 'experiments', 'mnist_fc_linf'));
+  const e = await adversarialExamples(r.none, { cvae: r.cvae, radius: 27, count: 6, dataDir: sharedDataDir() });
+  try {
+    assert.deepEqual(e.x.shape, [6, 28, 28, 1]);
+    assert.deepEqual(e.adversarial.shape, e.x.shape);
+    const test = loadDataset('mnist', { dir: sharedDataDir(), split: 'test', limit: 6 });
+    assert.deepEqual(e.labels, Array.from(test.labels));
+    assert.equal(e.correct, e.predicted.filter((p, i) => p === e.labels[i]).length);
+    assert.ok(e.correct <= e.clean.filter((p, i) => p === e.labels[i]).length, 'the attack never helps');
+    assert.equal(e.steps, 50);
+  } finally {
+    e.x.dispose();
+    e.adversarial.dispose();
+  }
 });
 
 test('certify --json: the summary, and no certified radius above σ·Φ⁻¹(α^(1/n))', async (t) => {
