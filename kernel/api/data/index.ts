@@ -24,6 +24,7 @@ export {
   type ImageDatasetInit,
 } from './dataset';
 export { loadDataset, resolveDatasetName, REFERENCE_DATASET_TYPES, type LoadOptions } from './load';
+export { loadCorruptedCopy, readCorruptionRecord, isCorruptedCopy, CORRUPTION_RECORD_FILE, type CorruptionRecord } from './corrupted';
 export { locateDataset, cacheDir, type LocateOptions, type LocatedDataset } from './locate';
 export { DATASETS, CIFAR10_CLASSES, type DatasetSpec } from './catalog';
 export { parseIdx, readIdx, readIdxImagesAndLabels, type IdxArray, type IdxImagesAndLabels } from './idx';

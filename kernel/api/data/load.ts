@@ -8,6 +8,7 @@ import { readCifarBinary, CIFAR_CHANNELS, CIFAR_SIDE } from './cifar-binary';
 import { DATASETS, type DatasetSpec } from './catalog';
 import { DATASET_NAMES, ImageDataset, SPLIT_NAMES, type DatasetName, type DatasetSource, type SplitName } from './dataset';
 import { EMBEDDED_TEST_COUNT, EMBEDDED_TRAIN_COUNT } from './embedded';
+import { isCorruptedCopy, loadCorruptedCopy } from './corrupted';
 import { contentSha256 } from './file-bytes';
 import { readIdxImagesAndLabels } from './idx';
 import { locateDataset, type LocatedDataset, type LocateOptions } from './locate';
@@ -108,9 +109,13 @@ export function resolveDatasetName(name: string): DatasetName {
  * training file (PyTorch `random_split` with seed 0, replayed exactly), `test` is the test file.
  * When MNIST or Fashion-MNIST is not found (and no explicit `dir` was given) the embedded
  * Fashion-MNIST subset is used instead and the description says so; pass `fallback: false` to
- * make that an error.
+ * make that an error. A `dir` written by `pertset corrupt` (it holds a `corruption.json`) gives its
+ * corrupted test split.
  */
 export function loadDataset(datasetName: DatasetName | string, options: LoadOptions = {}): ImageDataset {
+  if (options.dir && !options.expect && isCorruptedCopy(options.dir)) {
+    return loadCorruptedCopy(options.dir, { requested: resolveDatasetName(datasetName), split: options.split ?? 'test', limit: options.limit, padding: options.padding });
+  }
   const name = options.expect ? options.expect.name : resolveDatasetName(datasetName);
   const split = options.split ?? 'train';
   if (!SPLIT_NAMES.includes(split)) throw new ArgumentError(`unknown split "${split}"; expected one of ${SPLIT_NAMES.join(', ')}`);

@@ -3,11 +3,14 @@
  * classifiers with the methods none / sample_aug / cvae_aug / cvae_attack and the three
  * cvae_gaussian σ of the shipped robust configs against one learned set, evaluate every one on
  * clean test images, real perturbations and latent PGD at the set's p50 / p75 / max latent norm
- * (`robust-eval`), and certify the three smoothing runs (`certify`). Writes `robust-table.md` and
- * `robust-table.json` beside the run folders.
+ * (`robust-eval`), on the paper's OOD protocol — the MNIST-C analogue's 12 training corruptions
+ * ("in-distribution") and 3 held-out ones ("OOD") at severity 5 (`robust-ood.json`) — and certify
+ * the three smoothing runs (`certify`). Writes `robust-table.md` and `robust-table.json` beside the
+ * run folders.
  *
- * Every stage resumes from what the run folders hold: training from its checkpoint, evaluation
- * and certification are skipped when their files are from the same checkpoint and budget.
+ * Every stage resumes from what the run folders hold: training from its checkpoint, evaluation,
+ * the corruption stage and certification are skipped when their files are from the same
+ * checkpoint and budget, so a table finished before a stage existed only adds that stage.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -15,10 +18,13 @@ import type { BackendName } from '../backend';
 import { builtinRobustConfigNames, loadRobustConfig } from '../config/robust';
 import { ConfigError } from '../errors';
 import { certifyFile, certifyRun, type CertifyRunResult } from '../robust-eval/certify';
+import { corruptTestSet, robustOodRun, ROBUST_OOD_FILE, type CorruptedTestSet, type CorruptionAccuracy, type RobustOodResult } from '../robust-eval/corruption-eval';
+import { openRobustRun, robustTestPairs } from '../robust-eval/open';
 import { robustEvalRun, ROBUST_EVAL_FILE, type RobustEvalResult } from '../robust-eval/evaluate';
 import { setRadii, type SetRadii } from '../robust-eval/radii';
 import { RobustTrainer } from '../robust-train/trainer';
 import { maxCertifiableRadius } from '../robustness/smoothing';
+import { LATENT_ATTACK_PRESETS } from '../robustness/latent-attack';
 import { writeFileAtomic } from '../runs/atomic-dir';
 import { readRunRecord } from '../runs/run-record';
 import { formatDuration } from '../display/html';
@@ -37,6 +43,8 @@ export interface RobustTableBudget {
   validationLimit?: number;
   /** Test images of robust-eval. */
   evalImages: number;
+  /** Latent PGD steps of robust-eval (default 50, the reference's; fewer only to try the pipeline). */
+  attackSteps?: number;
   /** Test images certified, and CERTIFY's n, n0 and α. */
   certifyImages: number;
   certifyN: number;
@@ -62,12 +70,41 @@ export function robustTableBudget(name: RobustTableBudgetName): RobustTableBudge
   }
 }
 
+/** The paper's corruption severity (its OOD protocol uses severity 5 only). */
+const CORRUPTION_SEVERITY = 5;
+
+/** Within this many points, CVAE-based training counts as "at least as good" as sample_aug on OOD corruptions (about the sampling error of 3 × 500 corrupted images). */
+const OOD_TOLERANCE = 0.01;
+
 /** The CVAE run folder `pertset reproduce mnist` writes for a set (relative to the working directory). */
 export function defaultCvaeRun(set: RobustTableSet): string {
   return path.join('experiments', 'reproduce-mnist-compressed', set === 'linf' ? 'mnist_fc_linf' : 'mnist_stn_rts');
 }
 
+/** Where notebooks 01 (ℓ∞) and 02 (RTS) write their sets, relative to the folder the notebooks of a reproduction share. */
+export const NOTEBOOK_SETS: Readonly<Record<RobustTableSet, { dir: string; notebook: string }>> = {
+  linf: { dir: path.join('experiments', 'mnist_fc_linf'), notebook: '01-mnist-linf-perturbation-set' },
+  rts: { dir: path.join('experiments', 'mnist_stn_rts'), notebook: '02-mnist-rts-stn' },
+};
+
+/**
+ * The absolute path of the set a notebook of this reproduction learned (the shipped robust configs'
+ * `attack.checkpoint` points there too); a missing set is an error naming the notebook to run first.
+ */
+export function notebookSet(set: RobustTableSet, cwd = process.cwd()): string {
+  const spec = NOTEBOOK_SETS[set];
+  if (!spec) throw new ConfigError(`set must be one of ${ROBUST_TABLE_SETS.join(', ')}, got "${set}"`);
+  const dir = path.resolve(cwd, spec.dir);
+  if (!fs.existsSync(path.join(dir, 'run.json'))) {
+    throw new ConfigError(`the learned ${set === 'rts' ? 'RTS' : 'ℓ∞'} set ${dir} is missing: run notebook ${spec.notebook} first, in the same folder (it writes ${spec.dir})`);
+  }
+  return dir;
+}
+
 export const ROBUST_TABLE_METHODS = ['none', 'sample_aug', 'cvae_aug', 'cvae_attack'] as const;
+/** The methods a table can run: the four of Table 1 and the smoothing runs (`cvae_gaussian`, every σ). */
+export const ROBUST_TABLE_ALL_METHODS = [...ROBUST_TABLE_METHODS, 'cvae_gaussian'] as const;
+export type RobustTableMethod = (typeof ROBUST_TABLE_ALL_METHODS)[number];
 
 const METHOD_LABELS: Record<string, string> = {
   none: 'standard training',
@@ -92,17 +129,31 @@ function rank(method: string): number {
   return method === 'none' ? 0 : method === 'cvae_attack' ? 1 : 2;
 }
 
-export type RobustTableStage = 'train' | 'eval' | 'certify';
+/** `corrupt` runs once per call (the test images under the 15 corruptions), `ood` classifies them per config. */
+export type RobustTableStage = 'train' | 'eval' | 'corrupt' | 'ood' | 'certify';
 
 export interface RobustTableProgress {
   config: string;
   index: number;
   total: number;
   stage: RobustTableStage;
-  /** Steps, images or certified images done of `of`. */
+  /** Steps, images, corruptions (`corrupt`, `ood`) or certified images done of `of`. */
   done: number;
   of: number;
   skipped?: boolean;
+}
+
+const STAGE_WORDS: Record<RobustTableStage, string> = {
+  train: 'training (steps)',
+  eval: 'clean / real / latent PGD (images)',
+  corrupt: 'corrupting the test images (corruptions)',
+  ood: 'MNIST-C in-distribution and OOD (corruptions)',
+  certify: 'certifying (images)',
+};
+
+/** One line for a live progress display: `[2/4] mnist_rts_conv_cvae_attack — training (steps) 120/469`. */
+export function formatRobustProgress(p: RobustTableProgress): string {
+  return `[${p.index + 1}/${p.total}] ${p.config} — ${STAGE_WORDS[p.stage]} ${p.skipped ? 'already done in the run folder' : `${p.done}/${p.of}`}`;
 }
 
 export interface RobustTableOptions {
@@ -115,6 +166,11 @@ export interface RobustTableOptions {
   outDir?: string;
   dataDir?: string;
   backend?: BackendName;
+  /**
+   * Run only these methods (default all): e.g. the four of Table 1, or `cvae_gaussian` for the
+   * smoothing runs. Rows of the others are kept from the folder's earlier table of the same budget.
+   */
+  methods?: readonly RobustTableMethod[];
   signal?: AbortSignal;
   callbacks?: { onProgress?: (p: RobustTableProgress) => void; onRadii?: (r: SetRadii) => void };
 }
@@ -135,6 +191,14 @@ export interface RobustTableRow {
   perturbed: number;
   /** Latent PGD accuracy at each radius of `RobustTable.radii`, in order. */
   pgd: number[];
+  /** Latent PGD steps. */
+  attackSteps: number;
+  /** Mean accuracy under the 12 training corruptions and the 3 held-out ones (severity 5), on the same `n` test images. */
+  inDistribution: number;
+  ood: number;
+  /** Each corruption's accuracy. */
+  corruptions: { suite: string; severity: number; seed: number; inDistribution: CorruptionAccuracy; ood: CorruptionAccuracy };
+  oodSeconds: number;
   n: number;
 }
 
@@ -233,11 +297,19 @@ export async function reproduceRobustTable(options: RobustTableOptions = {}): Pr
   const rows: RobustTableRow[] = [];
   const certification: RobustTableCertification[] = [];
   let cvaeStep = 0;
+  const methods = options.methods ?? ROBUST_TABLE_ALL_METHODS;
+  for (const m of methods) {
+    if (!(ROBUST_TABLE_ALL_METHODS as readonly string[]).includes(m)) throw new ConfigError(`methods: unknown method "${m}"; expected some of ${ROBUST_TABLE_ALL_METHODS.join(', ')}`);
+  }
+  if (methods.length === 0) throw new ConfigError('methods: give at least one method');
+  const chosen = configs.filter((c) => (methods as readonly string[]).includes(c.method));
+  // The corrupted test images, made once per call for every config that needs its corruption stage.
+  let testSet: CorruptedTestSet | null = null;
   // cvae_attack, the costliest run and the paper's main comparison, right after the baseline: an
   // interrupted reproduction then already holds the rows that matter most. Rows keep the table's order.
-  const order = [...configs].sort((a, b) => rank(a.method) - rank(b.method));
+  const order = [...chosen].sort((a, b) => rank(a.method) - rank(b.method));
   for (const [index, c] of order.entries()) {
-    const at = (stage: RobustTableStage, done: number, of: number, skipped?: boolean) => options.callbacks?.onProgress?.({ config: c.config, index, total: configs.length, stage, done, of, skipped });
+    const at = (stage: RobustTableStage, done: number, of: number, skipped?: boolean) => options.callbacks?.onProgress?.({ config: c.config, index, total: chosen.length, stage, done, of, skipped });
     const runDir = path.join(outDir, c.config);
     const usesCvae = c.method.startsWith('cvae_');
     const trainer = await RobustTrainer.create(c.config, {
@@ -268,20 +340,48 @@ export async function reproduceRobustTable(options: RobustTableOptions = {}): Pr
       evaluation &&
       evaluation.globalStep === globalStep &&
       evaluation.n === budget.evalImages &&
+      evaluation.attack.type === 'pgd' &&
+      evaluation.attack.steps === (budget.attackSteps ?? LATENT_ATTACK_PRESETS.evaluation.steps) &&
       evaluation.cvae?.runDir === cvaeDir &&
       JSON.stringify(evaluation.radii.map((r) => r.radius)) === JSON.stringify(radiusList);
     if (evaluation && evalCurrent) at('eval', evaluation.n, evaluation.n, true);
     else {
       evaluation = await robustEvalRun(runDir, {
         radii: radiusList,
+        steps: budget.attackSteps,
         limit: budget.evalImages,
         cvae: cvaeDir,
         dataDir: options.dataDir,
+        corruptions: false,
         signal: options.signal,
         callbacks: { onBatchEnd: (p) => at('eval', p.examples, p.total) },
       });
     }
     cvaeStep = evaluation.cvae?.globalStep ?? cvaeStep;
+
+    // A separate stage and file, so tables evaluated before it existed only add it.
+    let ood = readJson<RobustOodResult>(path.join(runDir, ROBUST_OOD_FILE));
+    const oodCurrent = ood && ood.globalStep === globalStep && ood.n === budget.evalImages && ood.severity === CORRUPTION_SEVERITY;
+    if (ood && oodCurrent) at('ood', 1, 1, true);
+    else {
+      if (!testSet) {
+        const run = openRobustRun(runDir);
+        try {
+          const { images } = robustTestPairs(run, { limit: budget.evalImages, dataDir: options.dataDir, seed: run.config.seed });
+          testSet = await corruptTestSet(images, { seed: run.config.seed, severity: CORRUPTION_SEVERITY, signal: options.signal, callbacks: { onCorruptionEnd: (p) => at('corrupt', p.done, p.total) } });
+        } finally {
+          run.classifier.dispose();
+        }
+      }
+      ood = await robustOodRun(runDir, {
+        limit: budget.evalImages,
+        dataDir: options.dataDir,
+        severity: CORRUPTION_SEVERITY,
+        testSet,
+        signal: options.signal,
+        callbacks: { onCorruptionEnd: (p) => at('ood', p.done, p.total) },
+      });
+    }
     rows.push({
       config: c.config,
       method: c.method,
@@ -296,6 +396,11 @@ export async function reproduceRobustTable(options: RobustTableOptions = {}): Pr
       clean: evaluation.clean,
       perturbed: evaluation.perturbed,
       pgd: evaluation.radii.map((r) => r.accuracy),
+      attackSteps: evaluation.attack.type === 'pgd' ? evaluation.attack.steps : 0,
+      inDistribution: ood.inDistribution.mean,
+      ood: ood.ood.mean,
+      corruptions: { suite: ood.suite, severity: ood.severity, seed: ood.seed, inDistribution: ood.inDistribution, ood: ood.ood },
+      oodSeconds: ood.seconds,
       n: evaluation.n,
     });
 
@@ -340,7 +445,18 @@ export async function reproduceRobustTable(options: RobustTableOptions = {}): Pr
       });
     }
   }
+  // Rows of methods this call did not run (`methods`) are kept from the folder's earlier table of
+  // the same budget and set, so the table adds up across calls (notebook 04 runs four methods, 05 the rest).
+  const earlier = readJson<RobustTable>(path.join(outDir, ROBUST_TABLE_FILE));
+  if (earlier && earlier.set === set && JSON.stringify(earlier.budget) === JSON.stringify(budget) && earlier.cvae?.runDir === cvaeDir) {
+    const ran = new Set(chosen.map((c) => c.config));
+    const known = new Set(configs.map((c) => c.config));
+    for (const r of earlier.rows ?? []) if (!ran.has(r.config) && known.has(r.config) && r.corruptions) rows.push(r);
+    for (const c of earlier.certification ?? []) if (!ran.has(c.config) && known.has(c.config)) certification.push(c);
+    if (!cvaeStep) cvaeStep = earlier.cvae.globalStep;
+  }
   rows.sort((a, b) => configs.findIndex((c) => c.config === a.config) - configs.findIndex((c) => c.config === b.config));
+  certification.sort((a, b) => a.sigma - b.sigma);
   const table: RobustTable = {
     set,
     budget,
@@ -365,7 +481,9 @@ const pct = (v: number) => `${(100 * v).toFixed(1)}`;
  * The paper's claims, checked on the table: CVAE adversarial training far ahead under latent
  * attack (at least 10 points above every other method at every radius); CVAE-based training close
  * to real-data augmentation on real perturbations (cvae_aug and cvae_attack within 5 points of
- * sample_aug); certified radius up and certified accuracy down as σ grows.
+ * sample_aug); CVAE-based training at least as good as real-data augmentation on the held-out
+ * (OOD) corruptions (cvae_aug and cvae_attack no more than 1 point below sample_aug); certified
+ * radius up and certified accuracy down as σ grows.
  */
 export function robustClaims(rows: readonly RobustTableRow[], cert: readonly RobustTableCertification[]): RobustTableClaim[] {
   const row = (m: string) => rows.find((r) => r.method === m && r.sigma === null);
@@ -390,6 +508,16 @@ export function robustClaims(rows: readonly RobustTableRow[], cert: readonly Rob
       evidence: `${cvaeRows.map((r, i) => `${r.method} ${pct(r.perturbed)} % (${gaps[i] >= 0 ? '+' : ''}${pct(gaps[i])})`).join(', ')} against sample_aug ${pct(aug.perturbed)} %`,
     });
   } else claims.push({ claim: 'CVAE-based training is close to real-data augmentation on real perturbations', verdict: 'not measured', evidence: 'rows missing' });
+  const oodClaim = `CVAE-based training is at least as good as real-data augmentation on OOD (held-out) corruptions (no more than ${pct(OOD_TOLERANCE)} point below sample_aug)`;
+  if (aug && cvaeRows.length) {
+    const gaps = cvaeRows.map((r) => r.ood - aug.ood);
+    const held = Object.keys(aug.corruptions.ood.corruptions).join(', ');
+    claims.push({
+      claim: oodClaim,
+      verdict: gaps.every((g) => g >= -OOD_TOLERANCE) ? 'holds' : 'does not hold at this budget',
+      evidence: `mean over ${held}: ${cvaeRows.map((r, i) => `${r.method} ${pct(r.ood)} % (${gaps[i] >= 0 ? '+' : ''}${pct(gaps[i])})`).join(', ')} against sample_aug ${pct(aug.ood)} %`,
+    });
+  } else claims.push({ claim: oodClaim, verdict: 'not measured', evidence: 'rows missing' });
   if (cert.length >= 2) {
     const s = [...cert].sort((a, b) => a.sigma - b.sigma);
     const zero = (c: RobustTableCertification) => c.certifiedAccuracy.find((r) => r.radius === 0)?.accuracy ?? NaN;
@@ -414,12 +542,34 @@ export function formatRobustTable(t: RobustTable): string {
     '',
     `Classifiers (MNISTConv) trained ${b.epochs} epoch${b.epochs === 1 ? '' : 's'} on ${t.rows[0]?.trainImages ?? '?'} images against the set ${t.cvae.runDir} (global step ${t.cvae.globalStep}).`,
     `Accuracy in % on ${t.rows[0]?.n ?? b.evalImages} test images: clean, under the real perturbation (fresh draws), and under latent PGD`,
-    `(50 steps, α = ε/20, random start, per-example early stop) at the set's 50th / 75th percentile and max validation latent norm (from ${t.radii.source}).`,
+    `(${t.rows[0]?.attackSteps ?? 50} steps, α = ε/20, random start, per-example early stop) at the set's 50th / 75th percentile and max validation latent norm (from ${t.radii.source}).`,
     '',
-    `| method | clean | real perturbations | ${radii.map((r) => `latent PGD ε = ${r.radius} (${r.name})`).join(' | ')} | train time | eval time |`,
-    `|---|---:|---:|${radii.map(() => '---:').join('|')}|---:|---:|`,
+    `The corruption columns follow the paper's OOD protocol on the MNIST analogue of CIFAR-10-C (suite \`mnistc\`, severity 5): mean accuracy under its`,
+    `12 training corruptions ("in-distribution") and its 3 held-out ones ("OOD"), applied to the same test images${t.set === 'rts' ? ' as the classifiers see them (zero-padded to 42 × 42)' : ''}.`,
+    `Here the sets and the augmentation baseline learn from ${setName} perturbations, not from those corruptions, so these columns measure how`,
+    `each training method carries over to corruptions none of them saw, not the paper's CIFAR-10-C setting.`,
+    '',
+    `| method | clean | real perturbations | ${radii.map((r) => `latent PGD ε = ${r.radius} (${r.name})`).join(' | ')} | in-distribution corruptions | OOD corruptions | train time | eval time |`,
+    `|---|---:|---:|${radii.map(() => '---:').join('|')}|---:|---:|---:|---:|`,
   ];
-  for (const r of t.rows) lines.push(`| ${r.label} | ${pct(r.clean)} | ${pct(r.perturbed)} | ${r.pgd.map(pct).join(' | ')} | ${formatDuration(r.trainSeconds)} | ${formatDuration(r.evalSeconds)} |`);
+  for (const r of t.rows) {
+    lines.push(`| ${r.label} | ${pct(r.clean)} | ${pct(r.perturbed)} | ${r.pgd.map(pct).join(' | ')} | ${pct(r.inDistribution)} | ${pct(r.ood)} | ${formatDuration(r.trainSeconds)} | ${formatDuration(r.evalSeconds + r.oodSeconds)} |`);
+  }
+  if (t.rows.length) {
+    const names = [...Object.keys(t.rows[0].corruptions.inDistribution.corruptions), ...Object.keys(t.rows[0].corruptions.ood.corruptions)];
+    const heldOut = new Set(Object.keys(t.rows[0].corruptions.ood.corruptions));
+    lines.push(
+      '',
+      `Accuracy in % per corruption (severity 5; held out: ${[...heldOut].join(', ')}).`,
+      '',
+      `| method | ${names.map((n) => (heldOut.has(n) ? `**${n}**` : n)).join(' | ')} |`,
+      `|---|${names.map(() => '---:').join('|')}|`,
+    );
+    for (const r of t.rows) {
+      const all = { ...r.corruptions.inDistribution.corruptions, ...r.corruptions.ood.corruptions };
+      lines.push(`| ${r.label} | ${names.map((n) => pct(all[n])).join(' | ')} |`);
+    }
+  }
   if (t.certification.length) {
     const c0 = t.certification[0];
     const named = new Map(radii.map((r) => [r.radius, r.name]));
@@ -428,7 +578,7 @@ export function formatRobustTable(t: RobustTable): string {
       `Certification by randomized smoothing in the latent space (CERTIFY: n0 = ${c0.n0}, n = ${c0.n}, α = ${c0.alpha}, on ${c0.images} test images).`,
       `Each σ was chosen as the paper chose its σ: σ = r / Φ⁻¹(α^(1/n)) for n = 10,000, so that the largest radius certification can`,
       `reach, σ·Φ⁻¹(α^(1/n)), is one of the set's radii r (${radii.map((r) => `${r.name} ${r.radius}`).join(', ')}). Certified accuracy in % at latent radius r`,
-      '(abstentions count as wrong); average certified radius over all images (0 when wrong or abstaining).',
+      '(abstentions count as wrong); average certified radius over all images, right or wrong, as the reference logs it (0 for abstentions).',
       '',
       `| σ | largest certifiable radius | ${c0.certifiedAccuracy.map((r) => `r = ${r.radius}${named.has(r.radius) ? ` (${named.get(r.radius)})` : ''}`).join(' | ')} | average radius | abstain | time |`,
       `|---:|---:|${c0.certifiedAccuracy.map(() => '---:').join('|')}|---:|---:|---:|`,

@@ -3,7 +3,9 @@
  * reports — on clean test images, on real perturbations of them (the config's test perturbation,
  * drawn from a seed), and under latent PGD in the learned set at each radius (the reference's
  * `configs_attack` settings: 50 steps, α = ε/20, random start in the ball, an example stops once
- * misclassified). Saves `robust-eval.json` and a picture of the attack, `robust-eval-adversarial.png`
+ * misclassified), and — unless `corruptions: false` — the paper's OOD protocol: accuracy under the
+ * 12 training corruptions of the dataset's corruption suite (`inDistribution`) and the 3 held-out
+ * ones (`ood`) at severity 5 (see corruption-eval.ts). Saves `robust-eval.json` and a picture of the attack, `robust-eval-adversarial.png`
  * (per test image: clean, real perturbation, latent PGD at each radius), in the run folder.
  */
 import * as path from 'path';
@@ -18,6 +20,7 @@ import { createRng } from '../random';
 import { writeFileAtomic } from '../runs/atomic-dir';
 import { LATENT_ATTACK_PRESETS, latentAttack } from '../robustness/latent-attack';
 import type { ClassifierFn } from '../robustness/classifier';
+import { corruptTestSet, evaluateOnCorruptions, type CorruptionAccuracy, type CorruptionProgress } from './corruption-eval';
 import { openRobustRun, openRunCvae, robustTestPairs, type CvaeUsed, type RobustCheckpointName } from './open';
 import { setRadii, type SetRadii } from './radii';
 
@@ -40,6 +43,8 @@ export interface RobustEvalOptions {
   /** `pgd` (default) or `none` (clean and real perturbations only). */
   attack?: RobustEvalAttack;
   /** Latent radii to attack at (default: the set's p50, p75 and max latent norm). */
+  /** Latent PGD steps (default 50, the reference's evaluation setting; fewer only to try the pipeline). */
+  steps?: number;
   radii?: number[];
   /** First N test images (default all). */
   limit?: number;
@@ -50,10 +55,20 @@ export interface RobustEvalOptions {
   dataDir?: string;
   /** Seed of the real perturbations and the attack's random starts (default: the config's). */
   seed?: number;
+  /**
+   * Also evaluate on the corruption suite's 12 training and 3 held-out corruptions at severity 5
+   * (default true; seeded by `seed`).
+   */
+  corruptions?: boolean;
   /** Write robust-eval.json and the picture (default true). */
   save?: boolean;
   signal?: AbortSignal;
-  callbacks?: { onBatchEnd?: Callback<RobustEvalProgress>; onRadiiComputed?: Callback<SetRadii> };
+  callbacks?: {
+    onBatchEnd?: Callback<RobustEvalProgress>;
+    onRadiiComputed?: Callback<SetRadii>;
+    /** After each corruption is applied (`corrupt`) and classified (`classify`). */
+    onCorruptionEnd?: Callback<CorruptionProgress & { stage: 'corrupt' | 'classify' }>;
+  };
 }
 
 export interface RobustEvalResult {
@@ -63,6 +78,12 @@ export interface RobustEvalResult {
   perturbed: number;
   /** Accuracy under latent PGD, keyed by radius. */
   pgd: Record<string, number>;
+  /** Mean accuracy (and per corruption) under the suite's 12 training corruptions at severity 5; null with `corruptions: false`. */
+  inDistribution: CorruptionAccuracy | null;
+  /** Mean accuracy (and per corruption) under its 3 held-out corruptions; null with `corruptions: false`. */
+  ood: CorruptionAccuracy | null;
+  /** How the corruption columns were made, and the seconds spent corrupting and classifying. */
+  corruptions: { suite: string; severity: number; seed: number; corruptSeconds: number; seconds: number } | null;
   /** Number of test images. */
   n: number;
   /** The radii with their names (p50 / p75 / max when they came from the set) and accuracies. */
@@ -102,6 +123,7 @@ export async function robustEvalRun(runDir: string, options: RobustEvalOptions =
   const attackType = options.attack ?? 'pgd';
   if (!(ROBUST_EVAL_ATTACKS as readonly string[]).includes(attackType)) throw new ConfigError(`--attack must be one of ${ROBUST_EVAL_ATTACKS.join(', ')}, got "${attackType}"`);
   if (options.radii) checkRadii(options.radii);
+  if (options.steps !== undefined && (!Number.isInteger(options.steps) || options.steps < 1)) throw new ArgumentError(`steps must be an integer >= 1, got ${options.steps}`);
   const started = Date.now();
   const run = openRobustRun(runDir, { checkpoint: options.checkpoint });
   const disposables: { dispose(): void }[] = [run.classifier];
@@ -136,6 +158,7 @@ export async function robustEvalRun(runDir: string, options: RobustEvalOptions =
     const bs = run.config.eval.batchSize;
     const batches = pairs.batchCount(bs);
     const preset = LATENT_ATTACK_PRESETS.evaluation;
+    const steps = options.steps ?? preset.steps;
     let clean = 0;
     let perturbed = 0;
     const robust = radii.map(() => 0);
@@ -160,7 +183,7 @@ export async function robustEvalRun(runDir: string, options: RobustEvalOptions =
         const pp = await predict(xPerturbed);
         const pa: Int32Array[] = [];
         for (const [i, r] of radii.entries()) {
-          const res = await latentAttack(set!, classifier, x, labels, { epsilon: r.radius, preset: 'evaluation', seed: rng.fork(`pgd/${b}/${i}`).seed(), signal: options.signal });
+          const res = await latentAttack(set!, classifier, x, labels, { epsilon: r.radius, preset: 'evaluation', steps, seed: rng.fork(`pgd/${b}/${i}`).seed(), signal: options.signal });
           res.u.dispose();
           pa.push(await predict(res.adversarial));
           res.correct.forEach((ok) => (robust[i] += ok ? 1 : 0));
@@ -186,15 +209,24 @@ export async function robustEvalRun(runDir: string, options: RobustEvalOptions =
       await options.callbacks?.onBatchEnd?.({ batch: b + 1, batches, examples: n, total: pairs.count });
     }
     if (n === 0) throw new ConfigError(`${run.runDir}: no test images to evaluate`);
+    let corruption: Awaited<ReturnType<typeof evaluateOnCorruptions>> | null = null;
+    if (options.corruptions !== false) {
+      const stage = (s: 'corrupt' | 'classify') => (p: CorruptionProgress) => options.callbacks?.onCorruptionEnd?.({ ...p, stage: s });
+      const testSet = await corruptTestSet(images, { seed, frostDir: options.dataDir, signal: options.signal, callbacks: { onCorruptionEnd: stage('corrupt') } });
+      corruption = await evaluateOnCorruptions(classifier, testSet, { batchSize: bs, signal: options.signal, callbacks: { onCorruptionEnd: stage('classify') } });
+    }
     const accuracies = robust.map((c) => c / n);
     const result: RobustEvalResult = {
       clean: clean / n,
       perturbed: perturbed / n,
       pgd: Object.fromEntries(radii.map((r, i) => [radiusKey(r.radius), accuracies[i]])),
+      inDistribution: corruption?.inDistribution ?? null,
+      ood: corruption?.ood ?? null,
+      corruptions: corruption ? { suite: corruption.suite, severity: corruption.severity, seed: corruption.seed, corruptSeconds: corruption.corruptSeconds, seconds: corruption.seconds } : null,
       n,
       radii: radii.map((r, i) => ({ ...r, accuracy: accuracies[i] })),
       radiiSource,
-      attack: attackType === 'pgd' ? { type: 'pgd', steps: preset.steps, alphaPerEpsilon: preset.alphaPerEpsilon, randomStart: true, earlyStop: true } : { type: 'none' },
+      attack: attackType === 'pgd' ? { type: 'pgd', steps, alphaPerEpsilon: preset.alphaPerEpsilon, randomStart: true, earlyStop: true } : { type: 'none' },
       perturbation: pairs.describe(),
       method: run.config.attack.type,
       config: run.config.name,

@@ -1,6 +1,7 @@
 /**
  * Evaluating a robust training run folder (`pertset robust-eval`, `pertset certify`): clean,
- * real-perturbation and latent-PGD accuracy at the set's radii, and certification by randomized
+ * real-perturbation and latent-PGD accuracy at the set's radii, accuracy under in-distribution and
+ * held-out (OOD) common corruptions, and certification by randomized
  * smoothing in latent space, each saved atomically beside the run.
  */
 export { openRobustRun, openRunCvae, robustTestPairs, type CvaeUsed, type OpenedRobustRun, type RobustCheckpointName } from './open';
@@ -16,4 +17,19 @@ export {
   type RobustEvalProgress,
   type RobustEvalResult,
 } from './evaluate';
+export {
+  corruptTestSet,
+  corruptionSuiteFor,
+  evaluateOnCorruptions,
+  robustOodRun,
+  ROBUST_OOD_FILE,
+  type CorruptedTestSet,
+  type CorruptionAccuracy,
+  type CorruptionEvaluation,
+  type CorruptionProgress,
+  type CorruptTestSetOptions,
+  type RobustOodOptions,
+  type RobustOodResult,
+} from './corruption-eval';
+export { adversarialExamples, type AdversarialExamples, type AdversarialExamplesOptions } from './adversarial';
 export { certifyFile, certifyRun, DEFAULT_CERTIFY_LIMIT, type CertifyRunOptions, type CertifyRunResult } from './certify';

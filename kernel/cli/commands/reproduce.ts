@@ -61,7 +61,8 @@ DIR/${MNIST_TABLE_FILE}. Run again after an interruption: it resumes from the ru
 reproduce robust: a Table-1-style result for one learned set. Trains MNISTConv classifiers with
 the shipped configs mnist_<set>_conv_{none,sample_aug,cvae_aug,cvae_attack} and the three
 cvae_smoothing σ, evaluates each (clean, real perturbations, latent PGD at the set's 50th / 75th
-percentile and max latent norm), certifies the three smoothing runs, and writes
+percentile and max latent norm; under the 12 training and 3 held-out (OOD) corruptions of the
+mnistc suite at severity 5), certifies the three smoothing runs, and writes
 DIR/${ROBUST_TABLE_MARKDOWN} and DIR/${ROBUST_TABLE_FILE}. Rerun to resume; finished stages are skipped.
   --set S       linf (the mnist_fc_linf set) or rts (mnist_stn_rts)
   --budget B    compressed (default): ${describeRobustBudget('compressed')}
@@ -157,7 +158,7 @@ async function runRobust(values: Parsed['values']): Promise<number> {
   if (!(ROBUST_TABLE_BUDGETS as readonly string[]).includes(budget)) throw new ConfigError(`--budget must be one of ${ROBUST_TABLE_BUDGETS.join(', ')}, got "${budget}"`);
   return runStagedTable(values, {
     header: (p: RobustTableProgress) => `[${p.index + 1}/${p.total}] ${p.config}`,
-    unit: (stage) => (stage === 'train' ? 'steps' : 'images'),
+    unit: (stage) => (stage === 'train' ? 'steps' : stage === 'corrupt' || stage === 'ood' ? 'corruptions' : 'images'),
     run: ({ onProgress, say }) => reproduceRobustTable({
       set: set as RobustTableSet,
       budget: budget as RobustTableBudgetName,

@@ -1,7 +1,8 @@
 /**
  * `pertset robust-eval --run DIR [--attack pgd|none] [--radius R ...] [--limit N] [--checkpoint best|latest]
- * [--cvae RUN_DIR] [--data DIR] [--seed S] [--backend B] [--json]`: clean, real-perturbation and
- * latent-PGD accuracy of a robust training run, saved to DIR/robust-eval.json.
+ * [--cvae RUN_DIR] [--data DIR] [--seed S] [--skip-corruptions] [--backend B] [--json]`: clean,
+ * real-perturbation, latent-PGD and common-corruption (in-distribution / OOD) accuracy of a robust
+ * training run, saved to DIR/robust-eval.json.
  */
 import { initBackend } from '../../api/backend';
 import { ConfigError, InterruptedError } from '../../api/errors';
@@ -13,11 +14,15 @@ import { backendOption } from '../run-options';
 
 const USAGE = `usage: pertset robust-eval --run DIR [--attack pgd|none] [--radius R ...] [--limit N]
                            [--checkpoint best|latest] [--cvae RUN_DIR] [--data DIR] [--seed S]
-                           [--backend B] [--json]
+                           [--skip-corruptions] [--backend B] [--json]
 
 Accuracy of a classifier from \`pertset robust-train\` on its test images: clean, under the
 config's real perturbation (drawn from the seed), and under latent PGD in the learned set
-(50 steps, step ε/20, random start in the ball, each image stops once misclassified).
+(50 steps, step ε/20, random start in the ball, each image stops once misclassified), and the
+paper's OOD protocol: accuracy under the 12 training corruptions of the dataset's corruption
+suite at severity 5 ("in-distribution") and under its 3 held-out ones ("OOD"; MNIST family:
+gaussian_blur, spatter, canny_edges of the mnistc suite; CIFAR-10: gaussian_blur, spatter,
+saturate), applied to the images the classifier takes (padded for the RTS configs).
   --run DIR          the robust-train run folder
   --attack A         pgd (default) or none (clean and real perturbations only)
   --radius R         a latent radius to attack at; repeat for several (default: the 50th and
@@ -28,8 +33,11 @@ config's real perturbation (drawn from the seed), and under latent PGD in the le
   --cvae RUN_DIR     the CVAE run whose set to attack with (default: the one the run trained
                      against; required for runs of attack.type none and sample_aug)
   --data DIR         folder with the dataset files (checked against the run's recorded sha256)
-  --seed S           seed of the real perturbations and the attack's starts (default: the config's)
-  --json             print one JSON object: {clean, perturbed, pgd: {"<radius>": accuracy}, n, radii, ...}
+  --seed S           seed of the real perturbations, the attack's starts and the corruptions
+                     (default: the config's)
+  --skip-corruptions leave out the in-distribution and OOD corruption accuracies
+  --json             print one JSON object: {clean, perturbed, pgd: {"<radius>": accuracy},
+                     inDistribution: {mean, corruptions}, ood: {mean, corruptions}, n, radii, ...}
 Writes DIR/${ROBUST_EVAL_FILE} and DIR/${ROBUST_EVAL_PNG} (per image: clean, real perturbation,
 latent PGD at each radius).`;
 
@@ -46,6 +54,7 @@ export const command: Command = {
       cvae: { type: 'string' },
       data: { type: 'string' },
       seed: { type: 'string' },
+      'skip-corruptions': { type: 'boolean' },
       backend: { type: 'string' },
       json: { type: 'boolean' },
     });
@@ -74,7 +83,14 @@ export const command: Command = {
           cvae: values.cvae as string | undefined,
           dataDir: values.data as string | undefined,
           seed: intOption('seed', values.seed as string | undefined, -2147483648),
+          corruptions: values['skip-corruptions'] !== true,
           callbacks: {
+            onCorruptionEnd: (p) => {
+              if (p.stage !== 'corrupt') return;
+              (progress as Progress | null)?.stop();
+              progress = null;
+              console.error(`corrupted the test images: ${p.corruption} (${p.done}/${p.total})`);
+            },
             onRadiiComputed: (s) => console.error(`radii (${s.source}): ${s.radii.map((r) => `${r.name} ${r.radius}`).join(', ')}`),
             onBatchEnd: (p) => {
               // The bar goes to stderr: stdout is for the result.
@@ -107,6 +123,13 @@ export const command: Command = {
     console.log(`clean       ${pct(result.clean)}`);
     console.log(`perturbed   ${pct(result.perturbed)}  (real perturbations)`);
     for (const r of result.radii) console.log(`latent PGD  ${pct(r.accuracy)}  at ε = ${r.radius}${r.name ? ` (${r.name})` : ''}`);
+    if (result.inDistribution && result.ood && result.corruptions) {
+      const list = (a: Record<string, number>) => Object.entries(a).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}`).join(', ');
+      const c = result.corruptions;
+      console.log(`in-distr.   ${pct(result.inDistribution.mean)}  (mean over the ${c.suite} suite's ${Object.keys(result.inDistribution.corruptions).length} training corruptions, severity ${c.severity})`);
+      console.log(`            ${list(result.inDistribution.corruptions)}`);
+      console.log(`OOD         ${pct(result.ood.mean)}  (mean over its ${Object.keys(result.ood.corruptions).length} held-out corruptions: ${list(result.ood.corruptions)})`);
+    }
     console.log(`saved to ${runDir}/${ROBUST_EVAL_FILE}${result.adversarialFile ? ` and ${result.adversarialFile}` : ''} (${result.seconds.toFixed(0)} s)`);
     return 0;
   },

@@ -1,9 +1,11 @@
 /**
  * `pertset robust-eval`, `pertset certify` and `pertset reproduce robust` on real MNIST with tiny
  * runs trained here (a 1-epoch mnist_fc ℓ∞ set on 512 images, MNISTConv classifiers on 1,024):
- * the JSON each prints, latent PGD never above clean accuracy on a standard model, no certified
- * radius above σ·Φ⁻¹(α^{1/n}), the table end to end with a rerun that skips every stage and gives
- * the same figures, and bad input refused by name.
+ * the JSON each prints, latent PGD never above clean accuracy on a standard model, the OOD
+ * protocol (12 training / 3 held-out MNIST-C corruptions: canny_edges costs accuracy, the same
+ * seed gives the same corrupted images), no certified radius above σ·Φ⁻¹(α^{1/n}), the table end
+ * to end with a rerun that skips every stage and gives the same figures, a table evaluated
+ * before its corruption stage existed gaining it without retraining, and bad input refused by name.
  */
 import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -13,7 +15,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { initBackend } from '../../../kernel/api/backend';
 import { reproduceRobustTable, ROBUST_TABLE_MARKDOWN, type RobustTableBudget, type RobustTableProgress } from '../../../kernel/api/reproduce/robust-table';
-import { ROBUST_EVAL_FILE, ROBUST_EVAL_PNG, certifyFile } from '../../../kernel/api/robust-eval';
+import { ROBUST_EVAL_FILE, ROBUST_EVAL_PNG, ROBUST_OOD_FILE, adversarialExamples, certifyFile, corruptTestSet } from '../../../kernel/api/robust-eval';
+import { notebookSet } from '../../../kernel/api/reproduce/robust-table';
+import { SUITES } from '../../../kernel/api/corruptions';
+import { loadDataset } from '../../../kernel/api/data';
 import { maxCertifiableRadius } from '../../../kernel/api/robustness';
 import { RobustTrainer } from '../../../kernel/api/robust-train/trainer';
 import { Trainer } from '../../../kernel/api/train/trainer';
@@ -87,6 +92,68 @@ test('robust-eval --json: clean, real perturbations and latent PGD at the set ra
   assert.equal(none.code, 0, none.stderr);
   const clean = JSON.parse(none.stdout);
   assert.deepEqual([clean.clean, clean.perturbed, clean.pgd], [result.clean, result.perturbed, {}], 'the same images and perturbations with and without the attack');
+
+  // The OOD protocol: the suite's 12 training and 3 held-out corruptions at severity 5.
+  assert.deepEqual(Object.keys(result.inDistribution.corruptions), SUITES.mnistc.train);
+  assert.deepEqual(Object.keys(result.ood.corruptions), SUITES.mnistc.heldOut);
+  assert.deepEqual([result.corruptions.suite, result.corruptions.severity], ['mnistc', 5]);
+  const mean = (a: Record<string, number>) => Object.values(a).reduce((x, y) => x + y, 0) / Object.keys(a).length;
+  assert.ok(Math.abs(result.ood.mean - mean(result.ood.corruptions)) < 1e-12);
+  assert.ok(result.ood.corruptions.canny_edges < result.clean, `strokes replaced by their outlines cost accuracy: canny_edges ${result.ood.corruptions.canny_edges}, clean ${result.clean}`);
+  assert.deepEqual([clean.inDistribution, clean.ood], [result.inDistribution, result.ood], 'the same seed gives the same corrupted images');
+  assert.deepEqual(saved.ood, result.ood);
+
+  const skipped = cli('robust-eval', '--run', r.none, '--attack', 'none', '--limit', '64', '--data', sharedDataDir(), '--skip-corruptions', '--json');
+  assert.equal(skipped.code, 0, skipped.stderr);
+  const s = JSON.parse(skipped.stdout);
+  assert.deepEqual([s.inDistribution, s.ood, s.corruptions, s.clean], [null, null, null, result.clean]);
+  const table = cli('robust-eval', '--run', r.none, '--attack', 'none', '--limit', '64', '--data', sharedDataDir());
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, /in-distr\.\s+[\d.]+ %  \(mean over the mnistc suite's 12 training corruptions, severity 5\)/);
+  assert.match(table.stdout, /OOD\s+[\d.]+ %  \(mean over its 3 held-out corruptions: gaussian_blur [\d.]+, spatter [\d.]+, canny_edges [\d.]+\)/);
+});
+
+test('corruptTestSet: seeded per image (the same bytes for the same seed and image, whatever the batch), new noise for a new seed', async (t) => {
+  if (!need(t, DEPENDENCIES.sharedMnist)) return;
+  const images = loadDataset('mnist', { dir: sharedDataDir(), split: 'test', limit: 16, padding: 7 });
+  const a = await corruptTestSet(images, { seed: 5 });
+  const again = await corruptTestSet(images, { seed: 5 });
+  const first8 = await corruptTestSet(images.take(8), { seed: 5 });
+  const other = await corruptTestSet(images, { seed: 6 });
+  assert.deepEqual([...a.images.keys()], [...SUITES.mnistc.train, ...SUITES.mnistc.heldOut]);
+  assert.deepEqual(a.shape, [42, 42, 1], 'the corruptions apply to the images as the classifier takes them');
+  const size = 42 * 42;
+  for (const [name, x] of a.images) {
+    assert.deepEqual(again.images.get(name), x, `${name}: same seed, same bytes`);
+    assert.deepEqual(first8.images.get(name), x.subarray(0, 8 * size), `${name}: an image's corruption does not depend on how many are corrupted`);
+    assert.ok(x.every((v) => v >= 0 && v <= 1), `${name}: values in [0, 1]`);
+  }
+  for (const name of ['shot_noise', 'impulse_noise', 'spatter']) assert.notDeepEqual(other.images.get(name), a.images.get(name), `${name}: a new seed draws new noise`);
+  assert.deepEqual(other.images.get('canny_edges'), a.images.get('canny_edges'), 'canny_edges draws no random numbers');
+});
+
+test('adversarialExamples: the first test images and the attack that robust-eval runs; notebookSet names the notebook to run', async (t) => {
+  const nowhere = fs.mkdtempSync(path.join(tmp, 'cwd-'));
+  assert.throws(() => notebookSet('rts', nowhere), /the learned RTS set .*experiments\/mnist_stn_rts is missing: run notebook 02-mnist-rts-stn first/);
+  assert.throws(() => notebookSet('linf', nowhere), /run notebook 01-mnist-linf-perturbation-set first/);
+  if (!need(t, DEPENDENCIES.sharedMnist)) return;
+  const r = await tinyRuns();
+  fs.mkdirSync(path.join(nowhere, 'experiments'));
+  fs.symlinkSync(r.cvae, path.join(nowhere, 'experiments', 'mnist_fc_linf'));
+  assert.equal(notebookSet('linf', nowhere), path.join(nowhere, 'experiments', 'mnist_fc_linf'));
+  const e = await adversarialExamples(r.none, { cvae: r.cvae, radius: 27, count: 6, dataDir: sharedDataDir() });
+  try {
+    assert.deepEqual(e.x.shape, [6, 28, 28, 1]);
+    assert.deepEqual(e.adversarial.shape, e.x.shape);
+    const test = loadDataset('mnist', { dir: sharedDataDir(), split: 'test', limit: 6 });
+    assert.deepEqual(e.labels, Array.from(test.labels));
+    assert.equal(e.correct, e.predicted.filter((p, i) => p === e.labels[i]).length);
+    assert.ok(e.correct <= e.clean.filter((p, i) => p === e.labels[i]).length, 'the attack never helps');
+    assert.equal(e.steps, 50);
+  } finally {
+    e.x.dispose();
+    e.adversarial.dispose();
+  }
 });
 
 test('certify --json: the summary, and no certified radius above σ·Φ⁻¹(α^(1/n))', async (t) => {
@@ -160,17 +227,43 @@ test('reproduce robust: every method trained, evaluated and certified; a rerun s
     assert.ok(c.certifiedAccuracy.some((x) => x.radius === 0));
     assert.ok(c.averageRadius <= c.maxRadius);
   }
-  assert.equal(first.table.claims.length, 3);
+  for (const row of rows) {
+    assert.ok([row.inDistribution, row.ood].every((v) => v >= 0 && v <= 1));
+    assert.deepEqual(Object.keys(row.corruptions.ood.corruptions), ['gaussian_blur', 'spatter', 'canny_edges']);
+    assert.ok(fs.existsSync(path.join(row.runDir, ROBUST_OOD_FILE)));
+  }
+  assert.equal(first.events.filter((e) => e.stage === 'corrupt' && e.done === e.of).length, 1, 'the test images are corrupted once for all seven classifiers');
+  assert.equal(first.table.claims.length, 4);
+  assert.match(first.table.claims[2].claim, /at least as good as real-data augmentation on OOD/);
   assert.ok(first.events.some((e) => !e.skipped), 'the first call does the work');
   const md = fs.readFileSync(path.join(outDir, ROBUST_TABLE_MARKDOWN), 'utf8');
-  assert.match(md, /\| CVAE adversarial training \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
+  assert.match(md, /\| CVAE adversarial training \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
+  assert.match(md, /\| method \| shot_noise \|.*\| \*\*canny_edges\*\* \|/);
   assert.match(md, /\| 7\.46 \| [\d.]+ \|/);
 
   const second = await run();
   const stages = second.events.filter((e) => e.done === e.of);
   assert.ok(second.events.length > 0 && second.events.every((e) => e.skipped), `every stage skipped on the rerun: ${JSON.stringify(second.events.filter((e) => !e.skipped).slice(0, 3))}`);
-  assert.equal(stages.length, 7 * 2 + 3, 'train and eval for 7 methods, certify for 3');
+  assert.equal(stages.length, 7 * 3 + 3, 'train, eval and ood for 7 methods, certify for 3');
   assert.deepEqual(second.table.rows, first.table.rows);
   assert.deepEqual(second.table.certification, first.table.certification);
   assert.deepEqual(second.table.claims, first.table.claims);
+
+  // A table evaluated before the corruption stage existed: only that stage runs, nothing retrains.
+  for (const row of rows) fs.rmSync(path.join(row.runDir, ROBUST_OOD_FILE));
+  const mtimes = rows.map((row) => fs.statSync(path.join(row.runDir, ROBUST_EVAL_FILE)).mtimeMs);
+  const third = await run();
+  const ran = third.events.filter((e) => !e.skipped);
+  assert.deepEqual([...new Set(ran.map((e) => e.stage))].sort(), ['corrupt', 'ood'], 'train, eval and certify are reused');
+  assert.deepEqual(rows.map((row) => fs.statSync(path.join(row.runDir, ROBUST_EVAL_FILE)).mtimeMs), mtimes, 'robust-eval.json untouched');
+  assert.deepEqual(third.table.rows.map((x) => ({ ...x, oodSeconds: 0 })), first.table.rows.map((x) => ({ ...x, oodSeconds: 0 })), 'the same corrupted images give the same accuracies');
+
+  // One method at a time keeps the other rows of the folder's table.
+  fs.rmSync(path.join(rows[0].runDir, ROBUST_OOD_FILE));
+  const events: RobustTableProgress[] = [];
+  const one = await reproduceRobustTable({ set: 'linf', budget, cvae: r.cvae, outDir, dataDir: sharedDataDir(), methods: ['none'], callbacks: { onProgress: (p) => events.push(p) } });
+  assert.deepEqual([...new Set(events.map((e) => e.config))], ['mnist_linf_conv_none']);
+  assert.equal(one.rows.length, 7);
+  assert.equal(one.certification.length, 3);
+  assert.deepEqual(one.rows[0].ood, first.table.rows[0].ood);
 });
