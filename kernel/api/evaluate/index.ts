@@ -46,5 +46,5 @@ export {
 } from './diagnostics';
 export { fitAffine, affineSpread, summarizeAffineFit, type AffineFit, type AffineFitOptions, type AffineSpread, type AffineSpreadOptions } from './affine-fit';
 export { latentInterpolation, type LatentInterpolation, type LatentInterpolationOptions } from './latent-interpolation';
-export { qualityClaims, limitedDataClaims, type Claim } from './claims';
+export { qualityClaims, limitedDataClaims, LIMITED_DATA_TOLERANCE, type Claim } from './claims';
 export { compareSets, type CompareOptions } from './compare';

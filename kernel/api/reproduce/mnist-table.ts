@@ -11,10 +11,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { formatDuration } from '../display/html';
-import { ConfigError } from '../errors';
+import { CheckpointError, ConfigError } from '../errors';
 import { loadConfig } from '../config/load';
+import { LIMITED_DATA_TOLERANCE } from '../evaluate/claims';
 import { calibrateRun, evaluateRun, type EvalResult, type RadiusResult } from '../evaluate/run';
-import { EVAL_FILE, RADIUS_FILE } from '../runs/open-run';
+import { fromReferenceConfig } from '../config/from-reference';
+import { readTrainerState } from '../runs/checkpoint';
+import { EVAL_FILE, RADIUS_FILE, RADIUS_NORMS_FILE } from '../runs/open-run';
+import { readRunRecord, type RunRecord } from '../runs/run-record';
 import { writeFileAtomic } from '../runs/atomic-dir';
 import type { TrainCallbacks } from '../train/events';
 import { Trainer } from '../train/trainer';
@@ -135,8 +139,6 @@ export interface MnistTable {
 export const MNIST_TABLE_FILE = 'mnist-table.json';
 export const MNIST_TABLE_MARKDOWN = 'mnist-table.md';
 
-/** "≳": k = 5 may be up to this fraction below fresh and the ordering still holds. */
-const ROUGHLY = 0.05;
 
 function readJson<T>(file: string): T | null {
   try {
@@ -152,7 +154,95 @@ export function limitedDataOrdering(rows: readonly MnistTableRow[]): LimitedData
   const k5 = pgd('mnist_stn_rts_limited_5');
   const k1 = pgd('mnist_stn_rts_limited_1');
   if (fresh === undefined || k5 === undefined || k1 === undefined) return null;
-  return { fresh, k5, k1, holds: k1 > k5 && k5 >= fresh * (1 - ROUGHLY) };
+  return { fresh, k5, k1, holds: k1 > k5 && k5 >= fresh * (1 - LIMITED_DATA_TOLERANCE) };
+}
+
+export interface MnistTableRowOptions {
+  /** Validation images for a calibration that has to be done (default all 1,000). */
+  validationLimit?: number;
+  /** Passes over the validation images for a calibration that has to be done (default 5). */
+  radiusPasses?: number;
+  /** Test images to evaluate (default all 10,000). */
+  evalLimit?: number;
+  /** Steps of the PGD and over-approximation attacks of an evaluation that has to be done (default the config's, 50). */
+  attackSteps?: number;
+  /** Where the MNIST files are (default: the data search path). */
+  dataDir?: string;
+  signal?: AbortSignal;
+  /** Progress of the radius and eval stages; `skipped` when the run folder's file was reused. */
+  onProgress?: (stage: Exclude<MnistTableStage, 'train'>, done: number, of: number, skipped?: boolean) => void;
+}
+
+/**
+ * One row of the MNIST table from a trained run folder, without training. ε comes from
+ * radius.json when it and radius-norms.json are from the run's latest checkpoint, else the radius
+ * is calibrated now (rewriting both). The evaluation, at the reference config's ε with the
+ * reference protocol (PGD scored at its final iterate), comes from eval.json when that is for the
+ * same checkpoint and ε and at least `evalLimit` test pairs, else it is run now (rewriting
+ * eval.json and samples.png).
+ */
+export async function mnistTableRow(config: MnistTableConfig, runDir: string, options: MnistTableRowOptions = {}): Promise<MnistTableRow> {
+  if (!MNIST_TABLE_CONFIGS.includes(config)) throw new ConfigError(`unknown MNIST table config "${config}"; expected one of ${MNIST_TABLE_CONFIGS.join(', ')}`);
+  const dir = path.resolve(runDir);
+  const reference = loadConfig(config);
+  const referenceRadius = reference.eval.radius;
+  if (referenceRadius === null) throw new ConfigError(`${config} has no ae.max_dist to evaluate at`);
+  const record = readRunRecord(dir);
+  if (record.name !== reference.name) throw new ConfigError(`${dir} is a run of ${record.name}, not of ${config}`);
+  const state = readTrainerState(path.join(dir, 'checkpoints', 'latest'));
+  if (!state) throw new CheckpointError(`${dir} has no "latest" checkpoint yet; train at least one epoch first`);
+  const at = options.onProgress ?? (() => undefined);
+
+  // ε from validation latent norms, unless radius.json and its norms are from this very checkpoint.
+  let radius = readJson<RadiusResult>(path.join(dir, RADIUS_FILE));
+  const norms = readJson<{ globalStep?: number }>(path.join(dir, RADIUS_NORMS_FILE));
+  if (radius && radius.globalStep === state.globalStep && norms?.globalStep === state.globalStep) at('radius', 1, 1, true);
+  else {
+    radius = await calibrateRun(dir, {
+      limit: options.validationLimit,
+      passes: options.radiusPasses,
+      dataDir: options.dataDir,
+      signal: options.signal,
+      callbacks: { onBatchEnd: (p) => at('radius', p.pass * p.batches + p.batch, p.passes * p.batches) },
+    });
+  }
+
+  // Evaluation at the reference's ε with its protocol (PGD scored at its final iterate).
+  let evaluation = readJson<EvalResult>(path.join(dir, EVAL_FILE));
+  const evalLimit = options.evalLimit ?? 10000;
+  const current = evaluation && evaluation.globalStep === state.globalStep && evaluation.radius === referenceRadius && evaluation.n >= evalLimit;
+  if (evaluation && current) at('eval', evaluation.n, evaluation.n, true);
+  else {
+    const steps = options.attackSteps;
+    evaluation = await evaluateRun(dir, {
+      radius: referenceRadius,
+      limit: evalLimit,
+      attack: { keepBest: false, ...(steps !== undefined ? { steps } : {}) },
+      ...(steps !== undefined ? { overApproximation: { steps } } : {}),
+      dataDir: options.dataDir,
+      signal: options.signal,
+      callbacks: { onBatchEnd: (p) => at('eval', p.examples, p.total) },
+    });
+  }
+  const saved = fromReferenceConfig(record.config, record.configSource, { outDir: dir });
+  const history = state.history as Array<{ seconds?: number }>;
+  return {
+    config,
+    architecture: reference.model.architecture,
+    runDir: dir,
+    budget: { epochs: saved.training.epochs, trainImages: trainImagesOf(record), evalLimit },
+    trainSeconds: history.reduce((sum, e) => sum + (e.seconds ?? 0), 0),
+    maxLatentNorm: radius.max,
+    calibratedRadius: radius.radius,
+    referenceRadius,
+    eval: evaluation,
+  };
+}
+
+/** Training images of a run, from the dataset description its record keeps. */
+function trainImagesOf(record: RunRecord): number {
+  const count = (record.dataset?.train as { images?: { count?: unknown } } | undefined)?.images?.count;
+  return typeof count === 'number' ? count : NaN;
 }
 
 /** Trains, calibrates and evaluates the MNIST configs, resuming from what `outDir` holds. */
@@ -173,8 +263,6 @@ export async function reproduceMnistTable(options: MnistTableOptions = {}): Prom
     const at = (stage: MnistTableStage, done: number, of: number, skipped?: boolean) =>
       options.callbacks?.onProgress?.({ config, index, total: configs.length, stage, done, of, skipped });
     const runDir = path.join(outDir, config);
-    const referenceRadius = loadConfig(config).eval.radius;
-    if (referenceRadius === null) throw new ConfigError(`${config} has no ae.max_dist to evaluate at`);
 
     // Training (resumes from the run folder's checkpoint).
     const trainer = await Trainer.create(config, {
@@ -186,7 +274,6 @@ export async function reproduceMnistTable(options: MnistTableOptions = {}): Prom
       backend: options.backend,
     });
     let trainSeconds: number;
-    let globalStep: number;
     let trainBudget: MnistTableRow['budget'];
     try {
       const total = trainer.config.training.epochs * trainer.stepsPerEpoch;
@@ -205,50 +292,19 @@ export async function reproduceMnistTable(options: MnistTableOptions = {}): Prom
           },
         });
       }
-      globalStep = trainer.globalStep;
       trainSeconds = trainer.history.reduce((sum, e) => sum + e.seconds, 0);
     } finally {
       trainer.dispose();
     }
 
-    // ε from validation latent norms, unless radius.json is from this very checkpoint.
-    let radius = readJson<RadiusResult>(path.join(runDir, RADIUS_FILE));
-    if (radius && radius.globalStep === globalStep) at('radius', 1, 1, true);
-    else {
-      radius = await calibrateRun(runDir, {
-        limit: b.validationLimit,
-        dataDir: options.dataDir,
-        signal: options.signal,
-        callbacks: { onBatchEnd: (p) => at('radius', p.pass * p.batches + p.batch, p.passes * p.batches) },
-      });
-    }
-
-    // Evaluation at the reference's ε with its protocol (PGD scored at its final iterate).
-    let evaluation = readJson<EvalResult>(path.join(runDir, EVAL_FILE));
-    const evalLimit = b.evalLimit ?? 10000;
-    const current = evaluation && evaluation.globalStep === globalStep && evaluation.radius === referenceRadius && evaluation.n === evalLimit;
-    if (evaluation && current) at('eval', evaluation.n, evaluation.n, true);
-    else {
-      evaluation = await evaluateRun(runDir, {
-        radius: referenceRadius,
-        limit: b.evalLimit,
-        attack: { keepBest: false },
-        dataDir: options.dataDir,
-        signal: options.signal,
-        callbacks: { onBatchEnd: (p) => at('eval', p.examples, p.total) },
-      });
-    }
-    rows.push({
-      config,
-      architecture: loadConfig(config).model.architecture,
-      runDir,
-      budget: trainBudget,
-      trainSeconds,
-      maxLatentNorm: radius.max,
-      calibratedRadius: radius.radius,
-      referenceRadius,
-      eval: evaluation,
+    const row = await mnistTableRow(config, runDir, {
+      validationLimit: b.validationLimit,
+      evalLimit: b.evalLimit,
+      dataDir: options.dataDir,
+      signal: options.signal,
+      onProgress: (stage, done, of, skipped) => at(stage, done, of, skipped),
     });
+    rows.push({ ...row, budget: trainBudget, trainSeconds });
   }
   // Rows of configs this call did not run (`only`) are kept from the folder's earlier table, so
   // configs trained one call at a time still add up to the whole table.

@@ -3,7 +3,8 @@
  * target, `reproduce` runs the notebooks: test/report/); on real
  * MNIST the quick budget trains, calibrates and evaluates, writes the table, and a second call
  * resumes from the run folder (every stage already done, the same figures), keeping the rows of
- * configs an earlier call ran. The limited-data
+ * configs an earlier call ran; `mnistTableRow` reads that run folder again without training (what
+ * notebook 03 does), reusing what is current and recomputing what is not. The limited-data
  * ordering's verdict is checked on its own.
  */
 import { test } from 'node:test';
@@ -12,7 +13,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { limitedDataOrdering, MNIST_TABLE_FILE, MNIST_TABLE_MARKDOWN, type MnistTable, type MnistTableRow } from '../../../kernel/api/reproduce/mnist-table';
+import { initBackend } from '../../../kernel/api/backend';
+import { ConfigError } from '../../../kernel/api/errors';
+import { limitedDataOrdering, mnistTableRow, MNIST_TABLE_FILE, MNIST_TABLE_MARKDOWN, type MnistTable, type MnistTableRow } from '../../../kernel/api/reproduce/mnist-table';
 import { DEPENDENCIES, need, REPO_ROOT, sharedDataDir } from '../../helpers/env';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'pertset.js');
@@ -75,6 +78,34 @@ test('the quick budget on real MNIST writes the table, and a second call resumes
   assert.match(fs.readFileSync(path.join(out, MNIST_TABLE_MARKDOWN), 'utf8'), /\| RTS \| /);
   assert.equal(again.rows[0].eval.pgdAE, row.eval.pgdAE);
   assert.equal(again.rows[0].maxLatentNorm, row.maxLatentNorm);
+});
+
+test('mnistTableRow reads a trained run folder: reuses current files, recomputes stale ones, refuses another config', async (t) => {
+  if (!need(t, DEPENDENCIES.sharedMnist)) return;
+  const runDir = path.join(tmp, 'quick', 'mnist_fc_linf');
+  if (!fs.existsSync(path.join(runDir, 'eval.json'))) return t.skip('the quick-budget test above did not leave its run folder');
+  await initBackend();
+  const table = JSON.parse(fs.readFileSync(path.join(tmp, 'quick', MNIST_TABLE_FILE), 'utf8')) as MnistTable;
+  const stages = (events: string[]) => ({ onProgress: (stage: string, done: number, of: number, skipped?: boolean) => void (skipped ? events.push(`${stage} reused`) : done === of && events.push(`${stage} computed`)) });
+
+  // Everything current, and fewer test pairs wanted than eval.json holds: both files reused.
+  const reused: string[] = [];
+  const row = await mnistTableRow('mnist_fc_linf', runDir, { evalLimit: 100, dataDir: sharedDataDir(), ...stages(reused) });
+  assert.deepEqual(reused, ['radius reused', 'eval reused']);
+  assert.equal(row.eval.pgdAE, table.rows.find((r) => r.config === 'mnist_fc_linf')?.eval.pgdAE);
+  assert.deepEqual([row.budget.epochs, row.budget.trainImages, row.eval.n, row.referenceRadius], [1, 2000, 200, 28]);
+
+  // Norms missing and more test pairs wanted: calibrated and evaluated again, the files rewritten.
+  fs.rmSync(path.join(runDir, 'radius-norms.json'));
+  const redone: string[] = [];
+  const fresh = await mnistTableRow('mnist_fc_linf', runDir, { evalLimit: 256, attackSteps: 2, validationLimit: 100, radiusPasses: 1, dataDir: sharedDataDir(), ...stages(redone) });
+  assert.deepEqual(redone, ['radius computed', 'eval computed']);
+  assert.equal(fresh.eval.n, 256);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'eval.json'), 'utf8')).n, 256);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'radius-norms.json'), 'utf8')).n, 100);
+
+  await assert.rejects(mnistTableRow('mnist_stn_rts', runDir), (e: Error) => e instanceof ConfigError && /is a run of mnist_fc_linf, not of mnist_stn_rts/.test(e.message));
+  await assert.rejects(mnistTableRow('mnist_fc_linf', path.join(tmp, 'nowhere')), /run directory .*nowhere does not exist/);
 });
 
 test('the limited-data ordering: k = 1 above k = 5, and k = 5 at least roughly fresh', () => {
