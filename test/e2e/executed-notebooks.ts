@@ -1,8 +1,9 @@
 /**
- * The shipped numbered notebooks (notebooks/NN-*.ipynb, saved without outputs) executed for the
- * VS Code for the Web test: Debian's nbclient runs each in smoke mode on the `pertset` kernel
- * (installed into a temporary JUPYTER_PATH), with the notebooks folder as working directory as a
- * user would have it, and writes the executed copy elsewhere. The notebooks run in parallel.
+ * The shipped numbered notebooks (notebooks/NN-*.ipynb) executed for the VS Code for the Web test:
+ * Debian's nbclient runs each in smoke mode on the `pertset` kernel (installed into a temporary
+ * JUPYTER_PATH) and writes the executed copy elsewhere. They run one after another in ONE working
+ * directory, as `pertset reproduce` runs them: notebooks 03–05 open the sets 01 and 02 saved in
+ * its `experiments/`.
  */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
@@ -12,7 +13,7 @@ import { PYTHON, REPO_ROOT, sharedDataDir } from '../helpers/env';
 export const NOTEBOOKS_DIR = path.join(REPO_ROOT, 'notebooks');
 export const MIME_PLOTLY = 'application/vnd.plotly.v1+json';
 
-/** notebooks/NN-*.ipynb: the notebooks that ship without outputs and have a smoke mode. */
+/** notebooks/NN-*.ipynb: the numbered notebooks, each with a smoke mode. */
 export function numberedNotebooks(): string[] {
   return fs.readdirSync(NOTEBOOKS_DIR).filter((n) => /^\d\d-.*\.ipynb$/.test(n)).sort();
 }
@@ -44,8 +45,9 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void>
 
 /**
  * Installs the kernelspec into `workDir/jupyter` and starts executing every numbered notebook into
- * `outDir`; one promise per notebook, by name. The shared MNIST is used when present (else the
- * notebooks fall back to their embedded Fashion-MNIST subset).
+ * `outDir`, in order, in the working directory `workDir/notebooks-cwd`; one promise per notebook,
+ * by name (a failed notebook does not stop the next). The shared MNIST is used when present (else
+ * the notebooks fall back to their embedded Fashion-MNIST subset).
  */
 export async function startExecutingNotebooks(workDir: string, outDir: string): Promise<Map<string, Promise<ExecutedNotebook>>> {
   const jupyterPath = path.join(workDir, 'jupyter');
@@ -59,14 +61,20 @@ export async function startExecutingNotebooks(workDir: string, outDir: string): 
     ...(fs.existsSync(data) ? { PERTSET_DATA: sharedDataDir() } : {}),
   };
   fs.mkdirSync(outDir, { recursive: true });
+  const cwd = path.join(workDir, 'notebooks-cwd');
+  fs.mkdirSync(cwd, { recursive: true });
   const runs = new Map<string, Promise<ExecutedNotebook>>();
+  let previous: Promise<unknown> = Promise.resolve();
   for (const name of numberedNotebooks()) {
     const file = path.join(outDir, name);
-    const started = Date.now();
-    const done = run(PYTHON, ['-X', 'frozen_modules=off', '-c', RUN_NOTEBOOK, path.join(NOTEBOOKS_DIR, name), file, NOTEBOOKS_DIR], env)
-      .then(() => ({ name, file, seconds: (Date.now() - started) / 1000 }));
+    const done = previous.catch(() => undefined).then(() => {
+      const started = Date.now();
+      return run(PYTHON, ['-X', 'frozen_modules=off', '-c', RUN_NOTEBOOK, path.join(NOTEBOOKS_DIR, name), file, cwd], env)
+        .then(() => ({ name, file, seconds: (Date.now() - started) / 1000 }));
+    });
     done.catch(() => undefined); // awaited (and reported) by the test of that notebook
     runs.set(name, done);
+    previous = done;
   }
   return runs;
 }

@@ -23,7 +23,7 @@ import { chromium, type BrowserContext, type Frame, type Page } from 'playwright
 import { artifactDir, CHROMIUM, DEPENDENCIES, describeNeeding, need, REPO_ROOT } from '../helpers/env';
 import { CHROMIUM_ARGS, requireRendererBundles } from '../renderers/browser';
 import { DEMO_NOTEBOOK } from './demo-notebook';
-import { numberedNotebooks, plotlyOutputCount, startExecutingNotebooks, type ExecutedNotebook } from './executed-notebooks';
+import { NOTEBOOKS_DIR, numberedNotebooks, plotlyOutputCount, startExecutingNotebooks, type ExecutedNotebook } from './executed-notebooks';
 
 const FAKE_COMMIT = '0000000000000000000000000000000000000001';
 
@@ -191,6 +191,13 @@ describeNeeding(DEPENDENCIES.chromium, 'VS Code for the Web renders the shipped 
       t.diagnostic(`${name} executed in ${executed.seconds.toFixed(1)} s`);
       fs.copyFileSync(executed.file, path.join(artifactDir('e2e'), name.replace('.ipynb', '.smoke.ipynb')));
       const expected = plotlyOutputCount(executed.file);
+      // A notebook that draws no chart (04: tables and an image grid) has nothing to measure here;
+      // one whose source draws charts must have saved them.
+      const drawsCharts = /display\.(chart|histogram|liveTraining|trainingHistory)\b/.test(fs.readFileSync(path.join(NOTEBOOKS_DIR, name), 'utf8'));
+      if (!drawsCharts && expected === 0) {
+        t.skip(`${name} draws no plotly chart`);
+        return;
+      }
       assert.ok(expected > 0, `${name} output no plotly chart`);
       const readings = new Map<string, ChartReading>();
 
@@ -201,7 +208,8 @@ describeNeeding(DEPENDENCIES.chromium, 'VS Code for the Web renders the shipped 
         await nbPage.goto(`http://localhost:${port}/`);
         await nbPage.waitForSelector('.monaco-workbench');
         await nbPage.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).dblclick();
-        await findFrame(nbPage, 60_000, async (f) => ((await f.locator('.output').count()) > 0 ? true : undefined));
+        // Generous: the first notebook opens while the later ones still execute beside it.
+        await findFrame(nbPage, 180_000, async (f) => ((await f.locator('.output').count()) > 0 ? true : undefined));
         // The charts of every frame of the page (the notebook's outputs live in a webview frame).
         const charts = async (): Promise<ChartReading[]> => (await Promise.all(nbPage.frames().map((f) => readCharts(f).catch(() => [])))).flat();
 
