@@ -208,22 +208,33 @@ describeNeeding(DEPENDENCIES.chromium, 'VS Code for the Web renders the shipped 
         await nbPage.goto(`http://localhost:${port}/`);
         await nbPage.waitForSelector('.monaco-workbench');
         await nbPage.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).dblclick();
-        // Generous: the first notebook opens while the later ones still execute beside it.
-        await findFrame(nbPage, 180_000, async (f) => ((await f.locator('.output').count()) > 0 ? true : undefined));
+        await nbPage.waitForSelector('.notebookOverlay .cell-list-container', { timeout: 60_000 });
         // The charts of every frame of the page (the notebook's outputs live in a webview frame).
         const charts = async (): Promise<ChartReading[]> => (await Promise.all(nbPage.frames().map((f) => readCharts(f).catch(() => [])))).flat();
+        const settled = async (): Promise<void> => {
+          // Plotly re-lays a chart out when its output reaches its final width: read after that.
+          await nbPage.waitForTimeout(1500);
+          for (const r of await charts()) readings.set(r.key, r);
+        };
 
-        // VS Code renders outputs as their cells come near the view: scroll down through the
-        // notebook with the mouse wheel until every saved chart has been drawn.
+        // VS Code renders an output only as its cell comes near the view, and a notebook may open
+        // on prose with no output in sight. Sweep the notebook top to bottom with the mouse wheel,
+        // recording every chart drawn on the way, until all saved charts have been seen; a sweep
+        // that ends short starts again from the top (the webview may still have been loading).
+        // Generous: the first notebook opens while the later ones still execute beside it.
         const editor = (await nbPage.locator('.part.editor').boundingBox())!;
         await nbPage.mouse.move(editor.x + editor.width / 2, editor.y + editor.height / 2);
-        for (let step = 0; step < 100 && (await charts()).length < expected; step++) {
-          for (let w = 0; w < 5; w++) await nbPage.mouse.wheel(0, 100);
-          await nbPage.waitForTimeout(250);
+        const deadline = Date.now() + 240_000;
+        while (readings.size < expected && Date.now() < deadline) {
+          for (let w = 0; w < 400; w++) await nbPage.mouse.wheel(0, -100);
+          for (let step = 0; step < 60 && readings.size < expected; step++) {
+            for (let w = 0; w < 5; w++) await nbPage.mouse.wheel(0, 100);
+            await nbPage.waitForTimeout(250);
+            const drawn = await charts();
+            if (drawn.some((r) => !readings.has(r.key))) await settled();
+          }
+          await settled();
         }
-        // Plotly re-lays a chart out when its output reaches its final width: read after that.
-        await nbPage.waitForTimeout(1500);
-        for (const r of await charts()) readings.set(r.key, r);
         // For the artifact: scroll the first chart into view. The webview frame is as tall as the
         // notebook and moves with the scroll, so its top plus the chart's offset is the chart's
         // place on the page; the notebook list scrolls about 50 px per wheel event.
