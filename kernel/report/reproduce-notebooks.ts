@@ -18,6 +18,7 @@ import { RUN_MODES, type RunModeName } from '../api/run-mode';
 import { writeFileAtomic } from '../api/runs/atomic-dir';
 import { executeNotebook, type ExecuteNotebookCallbacks } from './execute-notebook';
 import { formatDuration } from '../api/display/html';
+import { withExecutionNote, withoutExecutionNote, type ExecutionFacts, describeMachine } from './execution-note';
 import { buildHtmlReport } from './html-report';
 import { readNotebook, serializeNotebook, sourceText, type Notebook } from './nbformat';
 
@@ -80,6 +81,8 @@ export interface ExecutionRecord {
   executed: string;
   error?: string;
   environment?: Record<string, unknown>;
+  /** Cores, CPU model and memory of the machine that executed it. */
+  machine?: string;
 }
 
 export interface RecordedTable {
@@ -95,6 +98,7 @@ export interface NotebookResult {
   executed: string;
   error?: string;
   environment?: Record<string, unknown>;
+  machine?: string;
   /** Every table the notebook recorded, by its record name. */
   tables: Record<string, RecordedTable>;
 }
@@ -197,7 +201,8 @@ export async function reproduceNotebooks(options: ReproduceNotebooksOptions): Pr
   if (data && !fs.existsSync(data)) throw new ConfigError(`--data ${data} does not exist`);
   const chosen = selectNotebooks(listNotebooks(options.notebooksDir), options.only);
   // Every notebook is read and checked before the first one runs: a malformed file stops nothing half-way.
-  const sources = new Map(chosen.map((entry) => [entry.file, readNotebook(entry.file)]));
+  // A committed copy carries the note of its own execution: never part of the source.
+  const sources = new Map(chosen.map((entry) => [entry.file, withoutExecutionNote(readNotebook(entry.file))]));
   if (options.runs !== undefined && !fs.statSync(path.resolve(options.runs), { throwIfNoEntry: false })?.isDirectory()) {
     throw new ConfigError(`--runs ${path.resolve(options.runs)} is not a folder (expected one holding run folders such as mnist_fc_linf/)`);
   }
@@ -246,8 +251,16 @@ export async function reproduceNotebooks(options: ReproduceNotebooksOptions): Pr
         executed: new Date().toISOString(),
         ...(run.error ? { error: run.error.message } : {}),
         ...(environment ? { environment } : {}),
+        machine: describeMachine(),
       };
-      executed = run.notebook;
+      executed = withExecutionNote(run.notebook, {
+        mode: options.mode,
+        seconds: record.seconds,
+        executed: record.executed,
+        reusedRuns: options.runs !== undefined,
+        environment: record.environment as ExecutionFacts['environment'],
+        pertset: packageVersion(),
+      });
       executed.metadata = { ...executed.metadata, pertset: record };
       writeFileAtomic(outFile, serializeNotebook(executed));
     }
@@ -259,6 +272,7 @@ export async function reproduceNotebooks(options: ReproduceNotebooksOptions): Pr
       executed: record.executed,
       ...(record.error ? { error: record.error } : {}),
       ...(record.environment ? { environment: record.environment } : {}),
+      ...(record.machine ? { machine: record.machine } : {}),
       tables: recordedTables(executed),
     });
   }
@@ -282,6 +296,7 @@ export async function reproduceNotebooks(options: ReproduceNotebooksOptions): Pr
       ['notebooks', results.map((r) => `${r.notebook} (${r.status}, ${formatDuration(r.seconds)})`).join('; ')],
       ['total time', formatDuration(summary.seconds)],
       ['run folders', runs],
+      ['machine', describeMachine()],
       ['dataset', env?.dataset?.name ? `${env.dataset.name} (${env.dataset.dir ?? ''})` : 'unknown'],
       ['backend', env?.backend ?? 'unknown'],
       ['pertset', summary.pertset],

@@ -11,7 +11,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { MIME } from '../../kernel/contract/mime';
 import { prepareExperiments, reproduceNotebooks } from '../../kernel/report/reproduce-notebooks';
-import { readNotebook, type Notebook } from '../../kernel/report/nbformat';
+import { readNotebook, sourceText, type Notebook } from '../../kernel/report/nbformat';
+import { EXECUTION_NOTE_ID } from '../../kernel/report/execution-note';
 import { ConfigError } from '../../kernel/api/errors';
 import { artifactDir, CHROMIUM, DEPENDENCIES, describeNeeding, REPO_ROOT } from '../helpers/env';
 import { CHROMIUM_ARGS, requireRendererBundles, watchErrors } from '../renderers/browser';
@@ -53,6 +54,20 @@ describe('pertset reproduce: notebook 01 in smoke mode through our kernel', () =
     assert.equal(meta.status, 'ok');
     assert.equal(meta.mode, 'smoke');
     assert.equal(meta.environment.backend, 'wasm');
+  });
+
+  it('puts the note of its execution first: mode, budgets, data, machine, backend and wall time', () => {
+    const [first, ...rest] = executed.cells;
+    assert.equal(first.id, EXECUTION_NOTE_ID);
+    assert.equal(first.cell_type, 'markdown');
+    const note = sourceText(first.source);
+    assert.match(note, /in \*\*smoke\*\* mode/);
+    assert.match(note, /Budgets \(the settings cell below\): `\{"train":\{"limit":256/, 'the settings cell\'s budgets');
+    assert.match(note, /Machine: \d+ CPU cores? .*GiB/);
+    assert.match(note, /on its wasm backend/);
+    assert.match(note, /Wall time of this notebook: \*\*\d+ (s|min)/);
+    assert.match(note, /Everything it shows was trained in that time/);
+    assert.equal(rest.filter((c) => c.id === EXECUTION_NOTE_ID).length, 0, 'one note only');
   });
 
   it('saves our MIME types with their text fallbacks, and plotly charts', () => {
@@ -100,6 +115,7 @@ describe('pertset reproduce: notebook 01 in smoke mode through our kernel', () =
       assert.deepEqual({ checkpoint: stamp('checkpoints/latest/trainer.json'), radius: stamp('radius.json') }, before);
       const executed2 = readNotebook(path.join(other, NOTEBOOK));
       assert.deepEqual(outputsOf(executed2).filter((o) => o.output_type === 'error'), []);
+      assert.match(sourceText(executed2.cells[0].source), /trained before, by `pertset reproduce mnist`.*opened here from their run folders \(`--runs`\)/);
     } finally {
       fs.rmSync(other, { recursive: true, force: true });
     }
@@ -111,6 +127,20 @@ describe('pertset reproduce: notebook 01 in smoke mode through our kernel', () =
     assert.equal(again.code, 0, again.out + again.err);
     assert.match(again.out, /already executed with this source, mode and data: kept/);
     assert.equal(fs.readFileSync(path.join(out, NOTEBOOK), 'utf8'), before);
+  });
+
+  it('an executed copy committed as the source (outputs and note included) is the same source: kept, not run again', async () => {
+    const committed = fs.mkdtempSync(path.join(os.tmpdir(), 'pertset-reproduce-committed-'));
+    try {
+      fs.copyFileSync(path.join(out, NOTEBOOK), path.join(committed, NOTEBOOK));
+      const before = fs.readFileSync(path.join(out, NOTEBOOK), 'utf8');
+      const skipped: boolean[] = [];
+      await reproduceNotebooks({ mode: 'smoke', outDir: out, only: ['01'], notebooksDir: committed, callbacks: { onNotebookEnd: (e) => skipped.push(e.skipped) } });
+      assert.deepEqual(skipped, [true]);
+      assert.equal(fs.readFileSync(path.join(out, NOTEBOOK), 'utf8'), before);
+    } finally {
+      fs.rmSync(committed, { recursive: true, force: true });
+    }
   });
 
   describeNeeding(DEPENDENCIES.chromium, 'the HTML report in Chromium', () => {
@@ -170,7 +200,8 @@ describe('pertset reproduce: failures are named and nothing half-written is kept
     assert.equal(result.status, 'error');
     assert.match(String(result.error), /cell 2 failed: .*boom in cell two/);
     const saved = readNotebook(path.join(out, '01-failing.ipynb'));
-    const outputs = saved.cells.map((c) => (c.cell_type === 'code' ? c.outputs : []));
+    assert.equal(saved.cells[0].id, EXECUTION_NOTE_ID, 'a failed copy also says how it was made');
+    const outputs = saved.cells.flatMap((c) => (c.cell_type === 'code' ? [c.outputs] : []));
     assert.equal(outputs[0][0].output_type, 'stream');
     assert.equal(outputs[1][0].output_type, 'error');
     assert.deepEqual(outputs[2], [], 'the cell after the failure ran');
