@@ -140,7 +140,7 @@ section.notebook { border-top: 2px solid #ddd; margin-top: 32px; }
 details.source summary { cursor: pointer; color: var(--vscode-descriptionForeground); font-size: 12px; }
 pre { background: #f6f6f6; padding: 8px; overflow-x: auto; font-size: 12px; }
 pre.stderr { background: #fff6e5; } pre.error { background: var(--vscode-inputValidation-errorBackground); color: var(--vscode-errorForeground); }
-.output { margin: 8px 0; } .output img { max-width: 100%; }
+.output { margin: 8px 0; overflow-x: auto; } .output img { max-width: 100%; }
 table { border-collapse: collapse; } th, td { border-bottom: 1px solid #e4e4e4; padding: 2px 8px; text-align: left; }
 `;
 
