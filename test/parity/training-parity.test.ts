@@ -11,6 +11,9 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { loadDataset } from '../../kernel/api/data/load';
+import { modelToTorchTensors, readTorchWeights } from '../../kernel/api/interop';
+import { createCVAE } from '../../kernel/api/models';
+import { epochPermutation } from '../../kernel/api/random';
 import { LimitedRtsPerturbation, RtsPerturbation } from '../../kernel/api/perturbations';
 import { DEPENDENCIES, need, PYTHON, REPO_ROOT, sharedDataDir } from '../helpers/env';
 import { tempDir } from './helpers';
@@ -106,6 +109,53 @@ print(json.dumps({"train": tr.source_indices.tolist(), "val": va.source_indices.
   assert.ok((warped as Float32Array).some((v) => v > 0));
   assert.deepEqual(twin.warped, Array.from(warped), 'the same RTS warp and crop, pixel for pixel');
   assert.deepEqual(twin.banks, banks, 'the same k fixed perturbations per image (Alea, bank seed 0)');
+});
+
+test('training parity --same-init: the twin starts from pertset\'s initial weights and follows its shuffle order', (t) => {
+  if (!need(t, DEPENDENCIES.torch) || !need(t, DEPENDENCIES.sharedMnist)) return;
+  const out = tempDir('same-init');
+  const r = driver(['--config', 'mnist_fc_linf', '--epochs', '2', '--limit', '300', '--val-limit', '50', '--test-limit', '20',
+    '--spread-images', '4', '--seed', '3', '--same-init', '--side', 'pytorch', '--data', sharedDataDir(), '--out', out, '--json']);
+  assert.equal(r.status, 0, `the driver failed: ${r.stderr.slice(-3000)}`);
+  const result = JSON.parse(r.stdout);
+  assert.equal(result.sameInit, true);
+  const start = result.pytorch.start as { init: string; orders: string };
+  assert.equal(start.init, path.join(out, 'same-init', 'weights'), 'the twin was given pertset\'s weights');
+  assert.equal(start.orders, path.join(out, 'same-init', 'orders.bin'), 'and its orders');
+  // The weights handed over are pertset's initialisation for (mnist_fc, seed 3), every tensor.
+  const model = createCVAE('mnist_fc', { seed: 3 });
+  try {
+    const ours = modelToTorchTensors(model);
+    const given = readTorchWeights(start.init);
+    assert.deepEqual([...given.keys()].sort(), [...ours.keys()].sort());
+    for (const [k, v] of ours) assert.deepEqual(Array.from(given.get(k)!.data), Array.from(v.data), `${k} is pertset's initial value`);
+  } finally {
+    model.dispose();
+  }
+  // The orders are pertset's epochs 0 and 1 over the 300 images.
+  const orders = new Int32Array(new Uint8Array(fs.readFileSync(start.orders)).buffer);
+  assert.equal(orders.length, 600);
+  for (const e of [0, 1]) assert.deepEqual(Array.from(orders.subarray(300 * e, 300 * (e + 1))), Array.from(epochPermutation(300, 3, e, 'train')), `epoch ${e}`);
+  // The twin loads them into its model exactly, and refuses orders of another size.
+  const script = `
+import sys
+import numpy as np
+sys.path.insert(0, ${JSON.stringify(TWIN_DIR)})
+import pertset_weights, twin_models, twin_train as t
+m = twin_models.build("mnist_fc")
+t.load_initial_weights(m, sys.argv[1])
+given = pertset_weights.load_tensors(sys.argv[1])
+assert all(np.array_equal(v.numpy(), given[k].numpy()) for k, v in m.state_dict().items()), "weights differ after loading"
+assert t.read_orders(sys.argv[2], 2, 300)[1].tolist() == np.fromfile(sys.argv[2], dtype="<i4")[300:].tolist()
+try:
+    t.read_orders(sys.argv[2], 3, 300)
+    raise SystemExit("a wrong size was accepted")
+except t.UsageError as e:
+    print(e)
+`;
+  const py = spawnSync(PYTHON, ['-c', script, start.init, start.orders], { encoding: 'utf8' });
+  assert.equal(py.status, 0, py.stderr);
+  assert.match(py.stdout, /600 indices, expected 3 epochs x 300 training images/);
 });
 
 test('training parity: missing data or PyTorch is a clear error', (t) => {
