@@ -334,10 +334,12 @@ def tensor(images):
 
 # ---------------------------------------------------------------- training
 
-def loss_terms(model, x, xt, generator):
+def loss_terms(model, x, xt, generator, noise=None):
+    """Per-example recon and KL; the reparameterisation noise is drawn from `generator` unless given."""
     mu_p, logvar_p = model.prior(x)
     mu_q, logvar_q = model.recognition(x, xt)
-    noise = torch.randn(mu_q.shape, generator=generator)
+    if noise is None:
+        noise = torch.randn(mu_q.shape, generator=generator)
     z = mu_q + torch.exp(0.5 * logvar_q) * noise
     logits = model.generator.logits(x, z)
     b = x.shape[0]
