@@ -23,7 +23,7 @@ const TOLERANCE = 0.05;
 
 const USAGE = `usage: node scripts/parity/training-parity.mjs --config NAME|FILE --epochs N [--limit N] [--val-limit N]
          [--test-limit N] [--spread-images N] [--data DIR] [--out DIR] [--seed S] [--side both|pertset|pytorch]
-         [--json] [--check]
+         [--same-init] [--json] [--check]
 
 Trains the config with the same recipe and budget in pertset and in the PyTorch twin, calibrates ε
 and evaluates both the same way, then prints: metric, pertset, PyTorch, relative difference, within 5 %.
@@ -35,10 +35,14 @@ and evaluates both the same way, then prints: metric, pertset, PyTorch, relative
   --test-limit N       first N test images for the evaluation (default 1000)
   --spread-images N    test images for the sample spread, 8 members each (default 100)
   --data DIR           folder holding mnist/ (default: $PERTSET_DATA, else pertset's data cache)
-  --out DIR            output folder (default runs/parity/<config>-e<epochs>[-l<limit>]): pertset/ is
+  --out DIR            output folder (default runs/parity/<config>-e<epochs>[-l<limit>][-s<seed>][-same-init]): pertset/ is
                        pertset's run, pytorch/ the twin's checkpoint, parity.json the result
   --seed S             seed of both sides (default: the config's)
   --side S             run only one side (its JSON is still written); default both
+  --same-init          the twin starts from pertset's initial weights and takes pertset's shuffle order
+                       every epoch (written to <out>/same-init/), so the two runs differ only in the
+                       implementations and in their random perturbations and noise; default out folder
+                       gets a -same-init suffix
   --json               print parity.json instead of the table
   --check              exit 1 when a compared metric differs by more than 5 %
 Rerunning the same command resumes both trainings (after the last finished epoch for the twin).
@@ -80,6 +84,7 @@ function loadApi() {
     api: require(entry),
     configPairs: require(path.join(REPO, 'dist', 'kernel', 'api', 'pairs', 'config-pairs.js')),
     torchReference: require(path.join(REPO, 'dist', 'kernel', 'bench', 'torch-reference.js')),
+    random: require(path.join(REPO, 'dist', 'kernel', 'api', 'random.js')),
   };
 }
 
@@ -212,6 +217,7 @@ async function pytorchSide(lib, o) {
   if (o.limit) args.push('--limit', String(o.limit));
   if (o.valLimit) args.push('--val-limit', String(o.valLimit));
   if (o.seed !== undefined) args.push('--seed', String(o.seed));
+  if (o.sameInit) args.push('--init', o.sameInit.weights, '--orders', o.sameInit.orders);
   const blas = lib.torchReference.findOpenmpOpenblas();
   const env = { ...process.env };
   if (blas) env.LD_LIBRARY_PATH = [blas, process.env.LD_LIBRARY_PATH].filter(Boolean).join(path.delimiter);
@@ -226,6 +232,32 @@ async function pytorchSide(lib, o) {
   result.versions.blas = blas;
   result.seconds.wall = r.seconds;
   return result;
+}
+
+/**
+ * For --same-init: pertset's initial weights for the config's architecture and seed (what
+ * `pertset train` starts from) in the exchange format, and its shuffle order of every epoch
+ * (int32 little-endian, epochs × training images), for the twin to start from and follow.
+ */
+function writeSameInit(lib, config, o) {
+  const { api, configPairs } = lib;
+  const dir = path.join(o.out, 'same-init');
+  const weights = path.join(dir, 'weights');
+  const orders = path.join(dir, 'orders.bin');
+  const model = api.models.createCVAE(config.model.architecture, { seed: config.seed, size: config.model.size });
+  try {
+    api.interop.writeTorchWeights(weights, api.interop.modelToTorchTensors(model));
+  } finally {
+    model.dispose();
+  }
+  const data = configPairs.trainingData(config, { dataDir: o.data, limit: o.limit });
+  const count = data.train.count;
+  const all = new Int32Array(config.training.epochs * count);
+  for (let e = 0; e < config.training.epochs; e++) all.set(lib.random.epochPermutation(count, data.train.seed, e, 'train'), e * count);
+  const tmp = `${orders}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, Buffer.from(all.buffer));
+  fs.renameSync(tmp, orders);
+  return { weights, orders };
 }
 
 function compare(ours, theirs) {
@@ -258,7 +290,7 @@ async function main() {
       options: {
         config: { type: 'string' }, epochs: { type: 'string' }, limit: { type: 'string' }, 'val-limit': { type: 'string' },
         'test-limit': { type: 'string' }, 'spread-images': { type: 'string' }, data: { type: 'string' }, out: { type: 'string' },
-        seed: { type: 'string' }, side: { type: 'string' }, json: { type: 'boolean' }, check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        seed: { type: 'string' }, side: { type: 'string' }, 'same-init': { type: 'boolean' }, json: { type: 'boolean' }, check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (e) {
@@ -297,12 +329,18 @@ async function main() {
       python: process.env.PERTSET_PYTHON ?? '/usr/bin/python3',
     };
     const name = path.basename(values.config, '.json');
-    o.out = path.resolve(values.out ?? path.join('runs', 'parity', `${name}-e${o.epochs ?? config.training.epochs}${o.limit ? `-l${o.limit}` : ''}`));
+    const suffix = `${o.limit ? `-l${o.limit}` : ''}${seed !== undefined ? `-s${seed}` : ''}${values['same-init'] ? '-same-init' : ''}`;
+    o.out = path.resolve(values.out ?? path.join('runs', 'parity', `${name}-e${o.epochs ?? config.training.epochs}${suffix}`));
     o.data = dataRoot(api, values.data);
     const torchVersion = side === 'pertset' ? null : torchCheck(o.python);
     fs.mkdirSync(o.out, { recursive: true });
     const started = new Date().toISOString();
     // One side after the other: on a shared 2-core machine running both at once would slow both.
+    if (values['same-init'] && side !== 'pertset') {
+      // The config as `pertset train` runs it (epochs, seed), for the weights and orders it starts from.
+      const trained = api.loadConfig(values.config, { epochs: o.epochs, seed, limit: o.limit });
+      o.sameInit = writeSameInit(lib, trained, o);
+    }
     const ours = side === 'pytorch' ? null : await pertsetSide(lib, o);
     const theirs = side === 'pertset' ? null : await pytorchSide(lib, o);
     const comparison = compare(ours, theirs);
@@ -311,6 +349,7 @@ async function main() {
       started,
       finished: new Date().toISOString(),
       tolerance: TOLERANCE,
+      sameInit: Boolean(values['same-init']),
       budget: { epochs: o.epochs ?? config.training.epochs, limit: o.limit ?? null, valLimit: o.valLimit ?? null, testLimit: o.testLimit, spreadImages: o.spreadImages, spreadSamples: o.spreadSamples, passes: o.passes, samples: o.samples, seed: seed ?? config.seed },
       data: o.data,
       comparison,

@@ -33,6 +33,10 @@ The recipe, as pertset's trainer (kernel/api/train):
   S(x) (u ~ N(0, I) projected onto the ball), averaged over pixels and the first
   `--spread-images` test images.
 
+`--init DIR` starts from other initial weights (pertset's exchange format: training-parity.mjs
+--same-init passes pertset's own initialisation) and `--orders FILE` takes the shuffle order of
+every epoch from a file (int32, epochs x training images: pertset's) instead of numpy's.
+
 Each finished epoch is checkpointed (`--out DIR/checkpoint.pt`, written atomically); rerunning
 with the same arguments resumes after the last finished epoch. Progress goes to stderr.
 """
@@ -330,10 +334,12 @@ def tensor(images):
 
 # ---------------------------------------------------------------- training
 
-def loss_terms(model, x, xt, generator):
+def loss_terms(model, x, xt, generator, noise=None):
+    """Per-example recon and KL; the reparameterisation noise is drawn from `generator` unless given."""
     mu_p, logvar_p = model.prior(x)
     mu_q, logvar_q = model.recognition(x, xt)
-    noise = torch.randn(mu_q.shape, generator=generator)
+    if noise is None:
+        noise = torch.randn(mu_q.shape, generator=generator)
     z = mu_q + torch.exp(0.5 * logvar_q) * noise
     logits = model.generator.logits(x, z)
     b = x.shape[0]
@@ -347,6 +353,31 @@ def save_checkpoint(path, state):
     os.replace(tmp, path)
 
 
+def read_orders(path, epochs, n):
+    """pertset's shuffle orders (int32 little-endian, one permutation of range(n) per epoch)."""
+    orders = np.fromfile(path, dtype="<i4")
+    if orders.size != epochs * n:
+        raise UsageError(f"{path}: {orders.size} indices, expected {epochs} epochs x {n} training images")
+    orders = orders.reshape(epochs, n).astype(np.int64)
+    for e, order in enumerate(orders):
+        if not np.array_equal(np.sort(order), np.arange(n)):
+            raise UsageError(f"{path}: epoch {e} is not a permutation of 0..{n - 1}")
+    return orders
+
+
+def load_initial_weights(model, path):
+    """Starts from another implementation's initial weights (pertset's exchange format, strict)."""
+    import pertset_weights
+    try:
+        tensors = pertset_weights.load_tensors(path)
+    except (OSError, ValueError) as e:
+        raise UsageError(f"--init {path}: {e}")
+    result = model.load_state_dict(tensors, strict=False)
+    missing = [k for k in result.missing_keys if not k.endswith("num_batches_tracked")]
+    if missing or result.unexpected_keys:
+        raise UsageError(f"--init {path}: not this model's weights (missing {missing[:5]}, unexpected {result.unexpected_keys[:5]})")
+
+
 def train(model, config, train_set, args, log):
     train_p, _ = perturbations(config)
     opt = torch.optim.Adam(model.parameters(), lr=0.0, weight_decay=config["weight_decay"])
@@ -356,6 +387,9 @@ def train(model, config, train_set, args, log):
     history, start_epoch, seconds = [], 0, 0.0
     ckpt = os.path.join(args.out, "checkpoint.pt") if args.out else None
     budget = {"config": config["file"], "epochs": config["epochs"], "limit": args.limit, "seed": args.seed}
+    if args.init or args.orders:  # only then, so checkpoints of runs without them still resume
+        budget.update(init=args.init, orders=args.orders)
+    orders = read_orders(args.orders, config["epochs"], n) if args.orders else None
     if ckpt and os.path.exists(ckpt):
         state = torch.load(ckpt)
         if state["budget"] != budget:
@@ -371,7 +405,7 @@ def train(model, config, train_set, args, log):
         # Every draw of epoch e comes from (seed, e): a run resumed at an epoch boundary repeats it.
         rng = np.random.default_rng([args.seed, epoch])
         noise = torch.Generator().manual_seed(args.seed * 100003 + epoch)
-        order = rng.permutation(n)
+        order = orders[epoch] if orders is not None else rng.permutation(n)
         sums = np.zeros(3)
         for b in range(batches):
             lr = schedule_at(config["lr"], epoch + (b + 1) / batches)
@@ -536,6 +570,8 @@ def main(argv=None):
     ap.add_argument("--spread-images", type=int, default=100, help="test images for the sample spread (default 100)")
     ap.add_argument("--spread-samples", type=int, default=8, help="members of S(x) per image for the sample spread (default 8)")
     ap.add_argument("--seed", type=int, help="seed of initialisation, shuffling, perturbations and noise (default: the config's)")
+    ap.add_argument("--init", help="start from these initial weights (pertset's exchange format, e.g. pertset's own initialisation) instead of PyTorch's")
+    ap.add_argument("--orders", help="shuffle orders to use (int32 little-endian, epochs x training images) instead of numpy's")
     ap.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     ap.add_argument("--out", help="folder for the per-epoch checkpoint (resumable); none: not saved")
     args = ap.parse_args(argv)
@@ -561,6 +597,8 @@ def main(argv=None):
         os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(args.seed)
     model = tm.build(config["arch"])
+    if args.init:
+        load_initial_weights(model, args.init)
     t0 = time.time()
     history, train_seconds = train(model, config, train_set, args, log)
     t1 = time.time()
@@ -581,6 +619,7 @@ def main(argv=None):
         "eval": report,
         "sampleSpread": spread,
         "history": history,
+        "start": {"init": args.init, "orders": args.orders},
         "seconds": {"train": train_seconds, "trainThisCall": t1 - t0, "radius": t2 - t1, "eval": t3 - t2},
         "versions": {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__, "threads": torch.get_num_threads(),
                      "ompWaitPolicy": os.environ.get("OMP_WAIT_POLICY")},

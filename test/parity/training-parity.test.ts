@@ -11,6 +11,9 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { loadDataset } from '../../kernel/api/data/load';
+import { modelToTorchTensors, readTorchWeights } from '../../kernel/api/interop';
+import { createCVAE } from '../../kernel/api/models';
+import { epochPermutation } from '../../kernel/api/random';
 import { LimitedRtsPerturbation, RtsPerturbation } from '../../kernel/api/perturbations';
 import { DEPENDENCIES, need, PYTHON, REPO_ROOT, sharedDataDir } from '../helpers/env';
 import { tempDir } from './helpers';
@@ -108,6 +111,53 @@ print(json.dumps({"train": tr.source_indices.tolist(), "val": va.source_indices.
   assert.deepEqual(twin.banks, banks, 'the same k fixed perturbations per image (Alea, bank seed 0)');
 });
 
+test('training parity --same-init: the twin starts from pertset\'s initial weights and follows its shuffle order', (t) => {
+  if (!need(t, DEPENDENCIES.torch) || !need(t, DEPENDENCIES.sharedMnist)) return;
+  const out = tempDir('same-init');
+  const r = driver(['--config', 'mnist_fc_linf', '--epochs', '2', '--limit', '300', '--val-limit', '50', '--test-limit', '20',
+    '--spread-images', '4', '--seed', '3', '--same-init', '--side', 'pytorch', '--data', sharedDataDir(), '--out', out, '--json']);
+  assert.equal(r.status, 0, `the driver failed: ${r.stderr.slice(-3000)}`);
+  const result = JSON.parse(r.stdout);
+  assert.equal(result.sameInit, true);
+  const start = result.pytorch.start as { init: string; orders: string };
+  assert.equal(start.init, path.join(out, 'same-init', 'weights'), 'the twin was given pertset\'s weights');
+  assert.equal(start.orders, path.join(out, 'same-init', 'orders.bin'), 'and its orders');
+  // The weights handed over are pertset's initialisation for (mnist_fc, seed 3), every tensor.
+  const model = createCVAE('mnist_fc', { seed: 3 });
+  try {
+    const ours = modelToTorchTensors(model);
+    const given = readTorchWeights(start.init);
+    assert.deepEqual([...given.keys()].sort(), [...ours.keys()].sort());
+    for (const [k, v] of ours) assert.deepEqual(Array.from(given.get(k)!.data), Array.from(v.data), `${k} is pertset's initial value`);
+  } finally {
+    model.dispose();
+  }
+  // The orders are pertset's epochs 0 and 1 over the 300 images.
+  const orders = new Int32Array(new Uint8Array(fs.readFileSync(start.orders)).buffer);
+  assert.equal(orders.length, 600);
+  for (const e of [0, 1]) assert.deepEqual(Array.from(orders.subarray(300 * e, 300 * (e + 1))), Array.from(epochPermutation(300, 3, e, 'train')), `epoch ${e}`);
+  // The twin loads them into its model exactly, and refuses orders of another size.
+  const script = `
+import sys
+import numpy as np
+sys.path.insert(0, ${JSON.stringify(TWIN_DIR)})
+import pertset_weights, twin_models, twin_train as t
+m = twin_models.build("mnist_fc")
+t.load_initial_weights(m, sys.argv[1])
+given = pertset_weights.load_tensors(sys.argv[1])
+assert all(np.array_equal(v.numpy(), given[k].numpy()) for k, v in m.state_dict().items()), "weights differ after loading"
+assert t.read_orders(sys.argv[2], 2, 300)[1].tolist() == np.fromfile(sys.argv[2], dtype="<i4")[300:].tolist()
+try:
+    t.read_orders(sys.argv[2], 3, 300)
+    raise SystemExit("a wrong size was accepted")
+except t.UsageError as e:
+    print(e)
+`;
+  const py = spawnSync(PYTHON, ['-c', script, start.init, start.orders], { encoding: 'utf8' });
+  assert.equal(py.status, 0, py.stderr);
+  assert.match(py.stdout, /600 indices, expected 3 epochs x 300 training images/);
+});
+
 test('training parity: missing data or PyTorch is a clear error', (t) => {
   const r = driver(['--config', 'mnist_fc_linf', '--epochs', '1', '--data', path.join(tempDir('nodata'), 'nowhere')]);
   assert.equal(r.status, 2, r.stderr);
@@ -118,4 +168,28 @@ test('training parity: missing data or PyTorch is a clear error', (t) => {
   });
   assert.equal(noTorch.status, 2, noTorch.stderr);
   assert.match(noTorch.stderr, /\/nonexistent\/python3 cannot run .*PERTSET_PYTHON/);
+});
+
+test('step parity: from the same weights, batch and noise, one mnist_stn training step agrees with the twin; at the exact identity only the transformers\' last layer differs', (t) => {
+  if (!need(t, DEPENDENCIES.torch) || !need(t, DEPENDENCIES.sharedMnist)) return;
+  const run = (extra: string[]) => {
+    const out = tempDir('steps');
+    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'parity', 'step-parity.mjs'), '--config', 'mnist_stn_rts', '--steps', '1',
+      '--data', sharedDataDir(), '--out', out, '--json', ...extra], { encoding: 'utf8', env: { ...process.env, PERTSET_PYTHON: PYTHON }, maxBuffer: 64 << 20 });
+    assert.equal(r.status, 0, `step-parity failed: ${r.stderr.slice(-3000)}`);
+    return JSON.parse(r.stdout) as { rows: Array<{ recon: number[]; kl: number[] }>; grad1: Array<{ parameter: string; relativeDifference: number }> };
+  };
+  const off = run(['--off-identity']);
+  assert.equal(off.grad1.length, 66 - 3, 'every parameter but the three biases cancelled by batch norm');
+  const [row] = off.rows;
+  assert.ok(Math.abs(row.recon[0] - row.recon[1]) < 1e-4 * row.recon[1] && Math.abs(row.kl[0] - row.kl[1]) < 1e-4 * row.kl[1], JSON.stringify(row));
+  for (const g of off.grad1) assert.ok(g.relativeDifference < 1e-2, `${g.parameter}: step-1 gradient differs by ${g.relativeDifference}`);
+  // At the identity every sampled coordinate is a whole pixel, where bilinear interpolation has a
+  // kink; each side's one-sided derivative there is decided by its own rounding of the grid.
+  const id = run([]);
+  for (const g of id.grad1) {
+    if (/^generator\.stns\.\d\.fc\./.test(g.parameter)) continue;
+    assert.ok(g.relativeDifference < 1e-2, `${g.parameter}: step-1 gradient differs by ${g.relativeDifference}`);
+  }
+  assert.ok(id.grad1.some((g) => /^generator\.stns\.\d\.fc\./.test(g.parameter) && g.relativeDifference > 1e-2), 'the one-sided derivative at whole pixels differs');
 });
