@@ -43,9 +43,10 @@ function runNodeTests(files, env, label) {
   console.log(`\n# node:test ${label} (${files.length} files)`);
   const tap = path.join(os.tmpdir(), `pertset-tests-${process.pid}.tap`);
   const r = spawnSync(process.execPath, [
-    // A hung test fails after 10 minutes instead of holding the run until CI's limit (the longest
-    // test, VS Code for the Web with notebook execution, takes 2–4 minutes).
-    '--test', '--test-concurrency=1', '--test-timeout=600000',
+    // A hung test fails after 25 minutes instead of holding the run until CI's limit. The limit also
+    // bounds each test file as a whole: the longest, VS Code for the Web (five notebooks executed,
+    // twelve opened), takes 5–6 minutes on a quiet machine and over 10 on a loaded one.
+    '--test', '--test-concurrency=1', '--test-timeout=1500000',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${tap}`,
     ...files,
