@@ -45,7 +45,7 @@ function runNodeTests(files, env, label) {
   const r = spawnSync(process.execPath, [
     // A hung test fails after 25 minutes instead of holding the run until CI's limit. The limit also
     // bounds each test file as a whole: the longest, VS Code for the Web (five notebooks executed,
-    // twelve opened), takes 5–6 minutes on a quiet machine and over 10 on a loaded one.
+    // then opened with the committed copies), takes 5–6 minutes quiet and over 10 loaded.
     '--test', '--test-concurrency=1', '--test-timeout=1500000',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${tap}`,
