@@ -103,14 +103,29 @@ function readCharts(frame: Frame): Promise<ChartReading[]> {
   }));
 }
 
-/** Output elements (by VS Code's id) holding a drawn image grid or latent traversal, and those holding our error box. */
+/**
+ * Output elements (by VS Code's id) holding a drawn image grid or latent traversal, and those holding
+ * our error box. Our renderers draw inside shadow roots, which querySelectorAll does not enter.
+ */
 function readPictures(frame: Frame): Promise<{ drawn: string[]; errors: string[] }> {
   return frame.evaluate(() => {
-    const keyOf = (el: Element, i: number): string => el.closest('.output')?.id || `#${i}`;
-    const drawn = Array.from(document.querySelectorAll('.pertset-image-grid, .pertset-latent-traversal'))
-      .filter((el) => el.querySelector('canvas.pertset-pixels')).map(keyOf);
-    const errors = Array.from(document.querySelectorAll('.pertset-error')).map((el, i) => `${keyOf(el, i)}: ${(el.textContent ?? '').slice(0, 200)}`);
-    return { drawn, errors };
+    const roots: Array<Document | ShadowRoot> = [document];
+    for (let i = 0; i < roots.length; i++) {
+      roots[i].querySelectorAll('*').forEach((el) => { if (el.shadowRoot) roots.push(el.shadowRoot); });
+    }
+    const all = (sel: string): Element[] => roots.flatMap((r) => Array.from(r.querySelectorAll(sel)));
+    const keyOf = (el: Element, i: number): string => {
+      for (let node: Element | null = el; node;) {
+        const output = node.closest('.output');
+        if (output) return output.id || `#${i}`;
+        const root = node.getRootNode();
+        node = root instanceof ShadowRoot ? root.host : null;
+      }
+      return `#${i}`;
+    };
+    const drawn = all('.pertset-image-grid, .pertset-latent-traversal').filter((el) => el.querySelector('canvas.pertset-pixels')).map(keyOf);
+    const errors = all('.pertset-error').map((el, i) => `${keyOf(el, i)}: ${(el.textContent ?? '').slice(0, 200)}`);
+    return { drawn: [...new Set(drawn)], errors };
   });
 }
 
