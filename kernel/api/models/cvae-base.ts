@@ -1,7 +1,8 @@
 /**
- * What every architecture shares: the variable bookkeeping of the `CVAE` contract and
- * g(x, z) = sigmoid(logits). Subclasses build their layers in the constructor and implement
- * the three networks.
+ * What every architecture shares: the variable bookkeeping of the `CVAE` contract, the prior and
+ * recognition networks' common form (one encoder on x, one on [x, x̃] stacked along channels) and
+ * g(x, z) = sigmoid(logits). Subclasses build their layers in the constructor, set the two
+ * encoders and implement the generator.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../errors';
@@ -13,6 +14,15 @@ export interface CVAEOptions {
   seed?: number;
   /** Size options (only `cifar10_rectangle` has them; omitted fields take the reference's values). */
   size?: Partial<ModelSize> | null;
+}
+
+/**
+ * An encoder from images to a diagonal Gaussian over the latent: the form of both the prior
+ * network (on x) and the recognition network (on [x, x̃], 2C channels). `training` selects
+ * batch statistics where the encoder has batch norm.
+ */
+export interface GaussianEncoder {
+  apply(x: tf.Tensor4D, training: boolean): DiagonalGaussian;
 }
 
 export abstract class CVAEBase implements CVAE {
@@ -31,8 +41,27 @@ export abstract class CVAEBase implements CVAE {
     return this.store.variables;
   }
 
-  abstract prior(x: tf.Tensor4D, training?: boolean): DiagonalGaussian;
-  abstract recognition(x: tf.Tensor4D, xPerturbed: tf.Tensor4D, training?: boolean): DiagonalGaussian;
+  /** p(z | x): reads C channels. */
+  protected abstract readonly priorNet: GaussianEncoder;
+  /** q(z | x, x̃): reads 2C channels, x's then x̃'s (the reference's torch.cat on dim 1). */
+  protected abstract readonly recognitionNet: GaussianEncoder;
+
+  prior(x: tf.Tensor4D, training = false): DiagonalGaussian {
+    this.checkImages(x, 'x');
+    return this.priorNet.apply(x, training);
+  }
+
+  recognition(x: tf.Tensor4D, xPerturbed: tf.Tensor4D, training = false): DiagonalGaussian {
+    this.checkImages(x, 'x');
+    this.checkImages(xPerturbed, 'xPerturbed');
+    const xx = tf.concat([x, xPerturbed], 3);
+    try {
+      return this.recognitionNet.apply(xx, training);
+    } finally {
+      xx.dispose();
+    }
+  }
+
   abstract generateLogits(x: tf.Tensor4D, z: tf.Tensor2D, training?: boolean): tf.Tensor4D;
 
   generate(x: tf.Tensor4D, z: tf.Tensor2D, training = false): tf.Tensor4D {
