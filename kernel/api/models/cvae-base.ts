@@ -1,5 +1,5 @@
 /**
- * What every architecture shares: the variable bookkeeping of the `CVAE` contract, the prior and
+ * What every architecture shares beyond a `VariableModel`'s variables and input check: the prior and
  * recognition networks' common form (one encoder on x, one on [x, x̃] stacked along channels) and
  * g(x, z) = sigmoid(logits). Subclasses build their layers in the constructor, set the two
  * encoders and implement the generator.
@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../errors';
 import type { ArchitectureName, CVAE, DiagonalGaussian, ModelSize, OutputDistribution } from './types';
-import { VariableStore } from './variable-store';
+import { VariableModel } from './variable-model';
 
 export interface CVAEOptions {
   /** Seed for the PyTorch-style initialisation (default 0). */
@@ -25,20 +25,14 @@ export interface GaussianEncoder {
   apply(x: tf.Tensor4D, training: boolean): DiagonalGaussian;
 }
 
-export abstract class CVAEBase implements CVAE {
-  abstract readonly architecture: ArchitectureName;
-  abstract readonly inputShape: [number, number, number];
+export abstract class CVAEBase extends VariableModel implements CVAE {
+  abstract override readonly architecture: ArchitectureName;
   abstract readonly latentDim: number;
   readonly outputDistribution: OutputDistribution = 'bernoulli';
   readonly size: Readonly<ModelSize> | null = null;
-  protected readonly store: VariableStore;
 
   constructor(options: CVAEOptions = {}) {
-    this.store = new VariableStore(options.seed ?? 0);
-  }
-
-  get variables(): ReadonlyMap<string, tf.Variable> {
-    return this.store.variables;
+    super(options.seed);
   }
 
   /** p(z | x): reads C channels. */
@@ -66,26 +60,6 @@ export abstract class CVAEBase implements CVAE {
 
   generate(x: tf.Tensor4D, z: tf.Tensor2D, training = false): tf.Tensor4D {
     return tf.tidy(() => tf.sigmoid(this.generateLogits(x, z, training)));
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return this.store.trainableVariables();
-  }
-
-  countParams(): number {
-    return this.store.countParams();
-  }
-
-  dispose(): void {
-    this.store.dispose();
-  }
-
-  /** Throws unless `x` is a batch of images of this model's input shape. */
-  protected checkImages(x: tf.Tensor4D, what: string): void {
-    const [h, w, c] = this.inputShape;
-    if (x.rank !== 4 || x.shape[1] !== h || x.shape[2] !== w || x.shape[3] !== c) {
-      throw new ArgumentError(`${this.architecture}: ${what} must have shape [batch, ${h}, ${w}, ${c}], got [${x.shape.join(', ')}]`);
-    }
   }
 
   protected checkLatent(z: tf.Tensor2D, batch: number): void {
