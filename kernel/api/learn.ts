@@ -2,7 +2,8 @@
  * `learnPerturbationSet(config)`: the whole recipe of the paper in one call: train the CVAE on the
  * config's pairs, pick ε from the validation latent norms (the maximum, rounded up) and return
  * the set S(x) = { g(x, μ_p + σ_p·u) : ‖u‖₂ ≤ ε } with the trainer and the calibration. A persisted
- * run (the default) resumes its training and writes radius.json beside its checkpoints, as `pertset radius`.
+ * run (the default) resumes its training and writes radius.json beside its checkpoints, as `pertset radius`;
+ * a run that had finished before the call is only read.
  *
  * ```ts
  * const { set, calibration } = await pertset.learnPerturbationSet('mnist_fc_linf', { epochs: 1, limit: 2000, persist: false });
@@ -45,7 +46,8 @@ export async function learnPerturbationSet(config: string | PertsetConfig, optio
   let calibration = trainer.runDir ? savedCalibration(trainer.runDir, { globalStep: trainer.globalStep, passes, pairs: pairs.count }) : null;
   if (!calibration) {
     calibration = await calibrateRadius(trainer.model, pairs, { passes, signal, callbacks: { onBatchEnd: callbacks?.onCalibrationBatchEnd } });
-    if (trainer.runDir) {
+    // A run finished before this call is only read (see `Trainer.readOnly`): ε is computed, not saved into it.
+    if (trainer.runDir && !trainer.readOnly) {
       saveCalibration(trainer.runDir, calibration, { dataset: pairs.describe(), checkpoint: trainer.latestCheckpoint ?? trainer.runDir, globalStep: trainer.globalStep });
     }
   }

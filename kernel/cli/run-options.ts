@@ -23,6 +23,37 @@ export function runDirOptions(command: string, values: Parsed['values']): { runD
   return { runDir, checkpoint };
 }
 
+/** The options both evaluations of a robust training run (`robust-eval`, `certify`) take, for `parse`. */
+export const ROBUST_RUN_OPTIONS = {
+  run: { type: 'string' },
+  limit: { type: 'string' },
+  radius: { type: 'string', multiple: true },
+  checkpoint: { type: 'string' },
+  cvae: { type: 'string' },
+  data: { type: 'string' },
+  seed: { type: 'string' },
+  backend: { type: 'string' },
+  json: { type: 'boolean' },
+} as const satisfies OptionSpec;
+
+/** Their usage lines (`--run`, `--limit`, `--radius` and `--json` read differently in each: the command says them). */
+export const ROBUST_RUN_USAGE = `  --checkpoint C     best (default when it exists) or latest
+  --data DIR         folder with the dataset files (checked against the run's recorded sha256)
+  --backend B        auto, wasm, cpu or tensorflow (default $PERTSET_BACKEND or auto)`;
+
+/** `ROBUST_RUN_OPTIONS` parsed (but `--radius`, whose bounds differ): the run folder, the `RobustRunOptions`, `--json`. */
+export function robustRunOptions(command: string, values: Parsed['values']) {
+  const { runDir, checkpoint } = runDirOptions(command, values);
+  const options = {
+    limit: intOption('limit', values.limit as string | undefined, 1),
+    checkpoint,
+    cvae: values.cvae as string | undefined,
+    dataDir: values.data as string | undefined,
+    seed: intOption('seed', values.seed as string | undefined, -2147483648),
+  };
+  return { runDir, options, json: values.json === true };
+}
+
 /** The options of every training command (`train`, `robust-train`), for `parse`. */
 export const TRAINING_OPTIONS = {
   config: { type: 'string' },

@@ -6,6 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -23,6 +24,16 @@ const NOTEBOOK = '01-mnist-linf-perturbation-set.ipynb';
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 9 * 60_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** Every file below `dir` (relative path → sha256 of its bytes). */
+function filesOf(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const rel of fs.readdirSync(dir, { recursive: true }) as string[]) {
+    const file = path.join(dir, rel);
+    if (fs.statSync(file).isFile()) out[rel] = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  }
+  return out;
 }
 
 function outputsOf(nb: Notebook) {
@@ -102,17 +113,20 @@ describe('pertset reproduce: notebook 01 in smoke mode through our kernel', () =
     assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')).runs, fs.realpathSync(path.join(out, 'work', 'experiments')));
   });
 
-  it('--runs DIR opens the finished runs there: nothing is trained again and radius.json is reused', () => {
+  it('--runs DIR opens the finished runs there read-only: nothing is trained again, every file stays byte-identical', () => {
     const runs = path.join(out, 'work', 'experiments');
     const runDir = path.join(runs, 'mnist_fc_linf');
     const stamp = (f: string) => fs.statSync(path.join(runDir, f)).mtimeMs;
     const before = { checkpoint: stamp('checkpoints/latest/trainer.json'), radius: stamp('radius.json') };
+    const files = filesOf(runDir);
+    for (const f of ['config.json', 'run.json', 'radius.json']) assert.ok(f in files, `${f} in the finished run`);
     const other = fs.mkdtempSync(path.join(os.tmpdir(), 'pertset-reproduce-runs-'));
     try {
       const r = cli(['reproduce', '--mode', 'smoke', '--only', '1', '--out', other, '--runs', runs]);
       assert.equal(r.code, 0, r.out + r.err);
       assert.equal(fs.realpathSync(path.join(other, 'work', 'experiments')), fs.realpathSync(runs));
       assert.deepEqual({ checkpoint: stamp('checkpoints/latest/trainer.json'), radius: stamp('radius.json') }, before);
+      assert.deepEqual(filesOf(runDir), files, 'config.json, run.json and every other file of the finished run are only read (no lock left either)');
       const executed2 = readNotebook(path.join(other, NOTEBOOK));
       assert.deepEqual(outputsOf(executed2).filter((o) => o.output_type === 'error'), []);
       assert.match(sourceText(executed2.cells[0].source), /trained before, by `pertset reproduce mnist`.*opened here from those run folders \(`--runs`\)/);

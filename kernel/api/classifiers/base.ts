@@ -1,10 +1,10 @@
 /**
- * What every classifier shares: variable bookkeeping, the input check and the optional CIFAR-10
+ * What every classifier shares beyond a `VariableModel`'s variables and input check: the optional CIFAR-10
  * channel normalisation in front (the reference's `CIFAR10Normalize`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../errors';
-import { VariableStore } from '../models/variable-store';
+import { VariableModel } from '../models/variable-model';
 import type { Classifier, ClassifierArchitecture, ClassifierSpec } from './types';
 
 /** CIFAR-10 channel statistics the reference normalises with (robustness/classifiers.py). */
@@ -16,12 +16,11 @@ export interface ClassifierOptions {
   seed?: number;
 }
 
-export abstract class ClassifierBase implements Classifier {
-  abstract readonly architecture: ClassifierArchitecture;
-  protected readonly store: VariableStore;
+export abstract class ClassifierBase extends VariableModel implements Classifier {
+  abstract override readonly architecture: ClassifierArchitecture;
 
   constructor(readonly spec: ClassifierSpec, options: ClassifierOptions) {
-    this.store = new VariableStore(options.seed ?? 0);
+    super(options.seed);
   }
 
   get inputShape(): [number, number, number] {
@@ -30,31 +29,13 @@ export abstract class ClassifierBase implements Classifier {
   get numClasses(): number {
     return this.spec.numClasses;
   }
-  get variables(): ReadonlyMap<string, tf.Variable> {
-    return this.store.variables;
-  }
 
   logits(x: tf.Tensor4D, training = false): tf.Tensor2D {
-    const [h, w, c] = this.inputShape;
-    if (x.rank !== 4 || x.shape[1] !== h || x.shape[2] !== w || x.shape[3] !== c) {
-      throw new ArgumentError(`${this.architecture}: x must have shape [batch, ${h}, ${w}, ${c}], got [${x.shape.join(', ')}]`);
-    }
+    this.checkImages(x, 'x');
     return tf.tidy(() => this.forward(this.spec.normalize ? normalizeCifar10(x) : x, training));
   }
 
   protected abstract forward(x: tf.Tensor4D, training: boolean): tf.Tensor2D;
-
-  trainableVariables(): tf.Variable[] {
-    return this.store.trainableVariables();
-  }
-
-  countParams(): number {
-    return this.store.countParams();
-  }
-
-  dispose(): void {
-    this.store.dispose();
-  }
 }
 
 function normalizeCifar10(x: tf.Tensor4D): tf.Tensor4D {

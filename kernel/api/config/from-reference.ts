@@ -184,45 +184,44 @@ function collectWarnings(root: Json): string[] {
   return warnings;
 }
 
+/**
+ * Applies the overrides both config kinds take to `out` (a deep copy of the on-disk JSON, edited
+ * in place so the run directory records what ran). `schedules`: the `training` keys holding
+ * epoch schedules, rescaled when the epochs change; `sec` returns a section, reporting a
+ * missing one in the config kind's words.
+ */
+export function applyCommonOverrides(out: Json, o: ConfigOverrides, schedules: readonly string[], sec: (key: 'training' | 'dataset') => Json): void {
+  for (const [name, v] of [['epochs', o.epochs], ['limit', o.limit], ['validationLimit', o.validationLimit], ['batchSize', o.batchSize]] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new ConfigError(`${name}: must be an integer >= 1, got ${v}`);
+  }
+  if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new ConfigError(`seed: must be an integer, got ${o.seed}`);
+  if (o.epochs !== undefined) {
+    const t = sec('training');
+    const from = t.epochs;
+    if (typeof from === 'number' && from > 0 && from !== o.epochs) {
+      // A shortened run keeps the schedules' shape: knots are rescaled to the new length.
+      for (const key of schedules) {
+        const scaled = scaleSchedule(piecewiseLinear(t[key], `training.${key}`), o.epochs / from);
+        t[key] = [scaled.knots.slice(), scaled.values.slice()] as ScheduleJson;
+      }
+    }
+    t.epochs = o.epochs;
+  }
+  if (o.batchSize !== undefined) sec('training').batch_size = o.batchSize;
+  if (o.limit !== undefined) sec('dataset').limit = o.limit;
+  if (o.validationLimit !== undefined) sec('dataset').validation_limit = o.validationLimit;
+  if (o.dataDir !== undefined) sec('dataset').data_path = o.dataDir;
+  if (o.seed !== undefined) out.seed = o.seed;
+}
+
 /** Applies overrides to the on-disk JSON (a deep copy), so the run directory records what ran. */
 export function applyOverrides(json: ReferenceConfig, overrides: ConfigOverrides): ReferenceConfig {
   // Overrides edit a config that is valid as written: a missing or malformed section is reported
   // by the same validation as without overrides, never as a crash while editing it.
   convert(json, '', {});
   const out = JSON.parse(JSON.stringify(json)) as ReferenceConfig;
-  if (overrides.epochs !== undefined) {
-    if (!Number.isInteger(overrides.epochs) || overrides.epochs < 1) throw new ConfigError(`epochs: must be an integer >= 1, got ${overrides.epochs}`);
-    const from = out.training?.epochs;
-    if (typeof from === 'number' && from > 0 && from !== overrides.epochs) {
-      // A shortened run keeps the schedules' shape: knots are rescaled to the new length.
-      const factor = overrides.epochs / from;
-      for (const key of ['step_size_schedule', 'beta_schedule'] as const) {
-        const s = piecewiseLinear(out.training[key], `training.${key}`);
-        const scaled = scaleSchedule(s, factor);
-        out.training[key] = [scaled.knots.slice(), scaled.values.slice()] as ScheduleJson;
-      }
-    }
-    out.training.epochs = overrides.epochs;
-  }
-  if (overrides.limit !== undefined) {
-    if (!Number.isInteger(overrides.limit) || overrides.limit < 1) throw new ConfigError(`limit: must be an integer >= 1, got ${overrides.limit}`);
-    out.dataset = { ...out.dataset, limit: overrides.limit };
-  }
-  if (overrides.validationLimit !== undefined) {
-    if (!Number.isInteger(overrides.validationLimit) || overrides.validationLimit < 1) {
-      throw new ConfigError(`validationLimit: must be an integer >= 1, got ${overrides.validationLimit}`);
-    }
-    out.dataset = { ...out.dataset, validation_limit: overrides.validationLimit };
-  }
-  if (overrides.batchSize !== undefined) {
-    if (!Number.isInteger(overrides.batchSize) || overrides.batchSize < 1) throw new ConfigError(`batchSize: must be an integer >= 1, got ${overrides.batchSize}`);
-    out.training = { ...out.training, batch_size: overrides.batchSize };
-  }
-  if (overrides.seed !== undefined) {
-    if (!Number.isInteger(overrides.seed)) throw new ConfigError(`seed: must be an integer, got ${overrides.seed}`);
-    out.seed = overrides.seed;
-  }
-  if (overrides.dataDir !== undefined) out.dataset = { ...out.dataset, data_path: overrides.dataDir };
+  const root = out as unknown as Json;
+  applyCommonOverrides(root, overrides, ['step_size_schedule', 'beta_schedule'], (key) => section(root, key, true)!);
   return out;
 }
 

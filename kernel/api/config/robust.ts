@@ -16,10 +16,10 @@ import { REFERENCE_DATASET_TYPES } from '../data/load';
 import { ConfigError } from '../errors';
 import { ARCHITECTURES } from '../models/types';
 import { RUN_FILE } from '../runs/run-record';
-import { num, oneOf, perturbationSpec, section, type Json } from './from-reference';
+import { applyCommonOverrides, num, oneOf, perturbationSpec, section, type Json } from './from-reference';
 import { readJsonFile } from './load';
-import { piecewiseLinear, scaleSchedule, type PiecewiseLinear, type ScheduleJson } from './schedules';
-import type { PerturbationSpec } from './types';
+import { piecewiseLinear } from './schedules';
+import type { ConfigOverrides, DatasetSection, PerturbationSpec, TrainingSection } from './types';
 
 /** `attack.type`: what each training batch is made of (the reference's robust training). */
 export const ROBUST_TRAINING_METHODS = ['none', 'sample_aug', 'cvae_aug', 'cvae_attack', 'cvae_gaussian'] as const;
@@ -56,31 +56,15 @@ export interface RobustConfig {
   };
   /** The real perturbation (sample_aug trains on it; evaluation reports accuracy under it); null if absent. */
   perturbation: { train: PerturbationSpec; test: PerturbationSpec } | null;
-  training: {
-    optimizer: 'adam';
-    epochs: number;
-    batchSize: number;
-    lr: PiecewiseLinear;
-    weightDecay: number;
-    /** Numbered checkpoint every N epochs; null = "skip" (then no numbered and no best checkpoints). */
-    checkpointInterval: number | null;
-    checkpointSteps: number;
-  };
+  training: TrainingSection;
   eval: { batchSize: number };
-  dataset: { type: RobustDatasetType; dataPath: string | null; padding: number; limit: number | null; validationLimit: number | null };
+  dataset: DatasetSection & { type: RobustDatasetType };
   runDir: string;
   json: Json;
   warnings: string[];
 }
 
-export interface RobustConfigOverrides {
-  epochs?: number;
-  limit?: number;
-  validationLimit?: number;
-  batchSize?: number;
-  seed?: number;
-  dataDir?: string;
-  outDir?: string;
+export interface RobustConfigOverrides extends ConfigOverrides {
   /** The CVAE run folder (or checkpoint folder) to use instead of `attack.checkpoint`. */
   cvae?: string;
 }
@@ -159,31 +143,7 @@ function applyRobustOverrides(json: Json, o: RobustConfigOverrides): Json {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`${k}: missing section (a robust config has "model", "attack", "training" and "dataset")`);
     return v as Json;
   };
-  const positiveInt = (name: string, v: number | undefined) => {
-    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new ConfigError(`${name}: must be an integer >= 1, got ${v}`);
-  };
-  positiveInt('epochs', o.epochs);
-  positiveInt('limit', o.limit);
-  positiveInt('validationLimit', o.validationLimit);
-  positiveInt('batchSize', o.batchSize);
-  if (o.epochs !== undefined) {
-    const t = sec('training');
-    const from = t.epochs;
-    if (typeof from === 'number' && from > 0 && from !== o.epochs) {
-      // A shortened run keeps the schedule's shape: its knots are rescaled to the new length.
-      const s = scaleSchedule(piecewiseLinear(t.step_size_schedule, 'training.step_size_schedule'), o.epochs / from);
-      t.step_size_schedule = [s.knots.slice(), s.values.slice()] as ScheduleJson;
-    }
-    t.epochs = o.epochs;
-  }
-  if (o.batchSize !== undefined) sec('training').batch_size = o.batchSize;
-  if (o.limit !== undefined) sec('dataset').limit = o.limit;
-  if (o.validationLimit !== undefined) sec('dataset').validation_limit = o.validationLimit;
-  if (o.dataDir !== undefined) sec('dataset').data_path = o.dataDir;
-  if (o.seed !== undefined) {
-    if (!Number.isInteger(o.seed)) throw new ConfigError(`seed: must be an integer, got ${o.seed}`);
-    out.seed = o.seed;
-  }
+  applyCommonOverrides(out, o, ['step_size_schedule'], sec);
   if (o.cvae !== undefined) sec('attack').checkpoint = path.resolve(o.cvae);
   return out;
 }

@@ -21,6 +21,32 @@ export type PerturbationSpec =
 /** `dataset.type` of a reference config (see `data.REFERENCE_DATASET_TYPES`; the CIFAR-10-C pairings in data/load.ts `CIFAR10C_DATASET_TYPES`). */
 export type DatasetType = keyof typeof REFERENCE_DATASET_TYPES | keyof typeof CIFAR10C_DATASET_TYPES;
 
+/** The `training` settings both config kinds (CVAE and robust classifier) have. */
+export interface TrainingSection {
+  optimizer: 'adam';
+  epochs: number;
+  batchSize: number;
+  /** Learning rate against fractional epoch. */
+  lr: PiecewiseLinear;
+  weightDecay: number;
+  /** Numbered checkpoint every N epochs; null = "skip" (then no numbered and no best checkpoints). */
+  checkpointInterval: number | null;
+  /** Also write "latest" every N optimiser steps (0 = only at epoch ends and on interrupt). */
+  checkpointSteps: number;
+}
+
+/** The `dataset` settings both config kinds have (besides their own `type`). */
+export interface DatasetSection {
+  /** Explicit data folder (`--data` or `dataset.data_path`), else null (discovery). */
+  dataPath: string | null;
+  /** Zero padding around each image (RTS: 7 → 42×42 canvas). */
+  padding: number;
+  /** Use only this many training images (null: all). */
+  limit: number | null;
+  /** Use only this many validation images (null: all; the reference uses 1k for MNIST). */
+  validationLimit: number | null;
+}
+
 export interface PertsetConfig {
   /** Run name: `model.model_dir`, else the file name. */
   name: string;
@@ -30,20 +56,8 @@ export interface PertsetConfig {
   /** `size`: cifar10_rectangle's sizes (null for the fixed-size MNIST architectures). */
   model: { architecture: ArchitectureName; outputDistribution: OutputDistribution; load: string | null; size: ModelSize | null };
   perturbation: { train: PerturbationSpec; test: PerturbationSpec };
-  training: {
-    optimizer: 'adam';
-    epochs: number;
-    batchSize: number;
-    /** Learning rate against fractional epoch. */
-    lr: PiecewiseLinear;
-    /** KL weight against integer epoch. */
-    beta: PiecewiseLinear;
-    weightDecay: number;
-    /** Numbered checkpoint every N epochs; null = "skip" (then no numbered and no best checkpoints). */
-    checkpointInterval: number | null;
-    /** Also write "latest" every N optimiser steps (0 = only at epoch ends and on interrupt). */
-    checkpointSteps: number;
-  };
+  /** `beta`: the KL weight against integer epoch (the CVAE's only training key beyond the shared ones). */
+  training: TrainingSection & { beta: PiecewiseLinear };
   eval: {
     batchSize: number;
     /** The set's radius ε from the config's `ae.max_dist` (null: not given; calibrate with `radius`). */
@@ -55,20 +69,12 @@ export interface PertsetConfig {
     overAlpha: number | null;
     overSteps: number;
   };
-  dataset: {
+  dataset: DatasetSection & {
     type: DatasetType;
-    /** Explicit data folder (`--data` or `dataset.data_path`), else null (discovery). */
-    dataPath: string | null;
-    /** Zero padding around each image (RTS: 7 → 42×42 canvas). */
-    padding: number;
     /** mnist_rts_limited: fixed perturbations per training image. */
     k: number | null;
     /** cifar10c*: the pairing and the bank of corrupted versions each image owns (null otherwise). */
     corruptions: { pairing: Cifar10cPairingName; names: string[]; severities: number[]; cropFlip: CropFlip | null } | null;
-    /** Use only this many training images (null: all). */
-    limit: number | null;
-    /** Use only this many validation images (null: all; the reference uses 1k for MNIST). */
-    validationLimit: number | null;
   };
   /** Default run directory: `output_dir/model_dir` as the reference's train.py. */
   runDir: string;
@@ -78,7 +84,7 @@ export interface PertsetConfig {
   warnings: string[];
 }
 
-/** Command-line / notebook overrides applied on top of a config file. */
+/** Command-line / notebook overrides applied on top of a config file (either kind). */
 export interface ConfigOverrides {
   /** Train for N epochs; the schedules' knots are rescaled to N (a shortened run of the same shape). */
   epochs?: number;

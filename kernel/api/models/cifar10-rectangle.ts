@@ -119,8 +119,8 @@ export class Cifar10Rectangle extends CVAEBase {
   readonly latentDim: number;
   override readonly outputDistribution = 'gaussian' as const;
   override readonly size: Readonly<ModelSize>;
-  private readonly priorNet: Encoder;
-  private readonly recognitionNet: Encoder;
+  protected readonly priorNet: Encoder;
+  protected readonly recognitionNet: Encoder;
   private readonly fc: Dense;
   private readonly decoder: Trunk;
 
@@ -133,22 +133,6 @@ export class Cifar10Rectangle extends CVAEBase {
     this.recognitionNet = new Encoder(this.store, 'recognition', s, 2 * CHANNELS);
     this.fc = new Dense(this.store, 'generator/fc', s.latentDim, SIDE * SIDE);
     this.decoder = new Trunk(this.store, 'generator/decoder', s, CHANNELS + 1, CHANNELS);
-  }
-
-  prior(x: tf.Tensor4D, training = false): DiagonalGaussian {
-    this.checkImages(x, 'x');
-    return this.priorNet.apply(x, training);
-  }
-
-  recognition(x: tf.Tensor4D, xPerturbed: tf.Tensor4D, training = false): DiagonalGaussian {
-    this.checkImages(x, 'x');
-    this.checkImages(xPerturbed, 'xPerturbed');
-    const xx = tf.concat([x, xPerturbed], 3);
-    try {
-      return this.recognitionNet.apply(xx, training);
-    } finally {
-      xx.dispose();
-    }
   }
 
   generateLogits(x: tf.Tensor4D, z: tf.Tensor2D, training = false): tf.Tensor4D {

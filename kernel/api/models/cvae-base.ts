@@ -1,12 +1,13 @@
 /**
- * What every architecture shares: the variable bookkeeping of the `CVAE` contract and
- * g(x, z) = sigmoid(logits). Subclasses build their layers in the constructor and implement
- * the three networks.
+ * What every architecture shares beyond a `VariableModel`'s variables and input check: the prior and
+ * recognition networks' common form (one encoder on x, one on [x, x̃] stacked along channels) and
+ * g(x, z) = sigmoid(logits). Subclasses build their layers in the constructor, set the two
+ * encoders and implement the generator.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../errors';
 import type { ArchitectureName, CVAE, DiagonalGaussian, ModelSize, OutputDistribution } from './types';
-import { VariableStore } from './variable-store';
+import { VariableModel } from './variable-model';
 
 export interface CVAEOptions {
   /** Seed for the PyTorch-style initialisation (default 0). */
@@ -15,48 +16,50 @@ export interface CVAEOptions {
   size?: Partial<ModelSize> | null;
 }
 
-export abstract class CVAEBase implements CVAE {
-  abstract readonly architecture: ArchitectureName;
-  abstract readonly inputShape: [number, number, number];
+/**
+ * An encoder from images to a diagonal Gaussian over the latent: the form of both the prior
+ * network (on x) and the recognition network (on [x, x̃], 2C channels). `training` selects
+ * batch statistics where the encoder has batch norm.
+ */
+export interface GaussianEncoder {
+  apply(x: tf.Tensor4D, training: boolean): DiagonalGaussian;
+}
+
+export abstract class CVAEBase extends VariableModel implements CVAE {
+  abstract override readonly architecture: ArchitectureName;
   abstract readonly latentDim: number;
   readonly outputDistribution: OutputDistribution = 'bernoulli';
   readonly size: Readonly<ModelSize> | null = null;
-  protected readonly store: VariableStore;
 
   constructor(options: CVAEOptions = {}) {
-    this.store = new VariableStore(options.seed ?? 0);
+    super(options.seed);
   }
 
-  get variables(): ReadonlyMap<string, tf.Variable> {
-    return this.store.variables;
+  /** p(z | x): reads C channels. */
+  protected abstract readonly priorNet: GaussianEncoder;
+  /** q(z | x, x̃): reads 2C channels, x's then x̃'s (the reference's torch.cat on dim 1). */
+  protected abstract readonly recognitionNet: GaussianEncoder;
+
+  prior(x: tf.Tensor4D, training = false): DiagonalGaussian {
+    this.checkImages(x, 'x');
+    return this.priorNet.apply(x, training);
   }
 
-  abstract prior(x: tf.Tensor4D, training?: boolean): DiagonalGaussian;
-  abstract recognition(x: tf.Tensor4D, xPerturbed: tf.Tensor4D, training?: boolean): DiagonalGaussian;
+  recognition(x: tf.Tensor4D, xPerturbed: tf.Tensor4D, training = false): DiagonalGaussian {
+    this.checkImages(x, 'x');
+    this.checkImages(xPerturbed, 'xPerturbed');
+    const xx = tf.concat([x, xPerturbed], 3);
+    try {
+      return this.recognitionNet.apply(xx, training);
+    } finally {
+      xx.dispose();
+    }
+  }
+
   abstract generateLogits(x: tf.Tensor4D, z: tf.Tensor2D, training?: boolean): tf.Tensor4D;
 
   generate(x: tf.Tensor4D, z: tf.Tensor2D, training = false): tf.Tensor4D {
     return tf.tidy(() => tf.sigmoid(this.generateLogits(x, z, training)));
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return this.store.trainableVariables();
-  }
-
-  countParams(): number {
-    return this.store.countParams();
-  }
-
-  dispose(): void {
-    this.store.dispose();
-  }
-
-  /** Throws unless `x` is a batch of images of this model's input shape. */
-  protected checkImages(x: tf.Tensor4D, what: string): void {
-    const [h, w, c] = this.inputShape;
-    if (x.rank !== 4 || x.shape[1] !== h || x.shape[2] !== w || x.shape[3] !== c) {
-      throw new ArgumentError(`${this.architecture}: ${what} must have shape [batch, ${h}, ${w}, ${c}], got [${x.shape.join(', ')}]`);
-    }
   }
 
   protected checkLatent(z: tf.Tensor2D, batch: number): void {

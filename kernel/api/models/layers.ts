@@ -216,6 +216,8 @@ export function upsampleNearest2x(x: tf.Tensor4D): tf.Tensor4D {
 
 /** NHWC → NCHW then flatten, so flattened features follow PyTorch's (C, H, W) order. */
 export function flattenChannelsFirst(x: tf.Tensor4D): tf.Tensor2D {
+  // One channel: NHWC and NCHW flatten alike, so skip the transpose.
+  if (x.shape[3] === 1) return flattenSingleChannel(x);
   return tf.tidy(() => tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [x.shape[0], -1]));
 }
 

@@ -45,8 +45,8 @@ export class MnistConv extends CVAEBase {
   readonly architecture = 'mnist_conv' as const;
   readonly inputShape: [number, number, number] = [28, 28, 1];
   readonly latentDim = 7 * 7 * LATENT_CHANNELS;
-  private readonly priorNet: ConvEncoder;
-  private readonly recognitionNet: ConvEncoder;
+  protected readonly priorNet: ConvEncoder;
+  protected readonly recognitionNet: ConvEncoder;
   private readonly downsample3: Conv2d;
   private readonly downsample4: Conv2d;
   private readonly conv3: Conv2d;
@@ -62,22 +62,6 @@ export class MnistConv extends CVAEBase {
     this.conv3 = new Conv2d(this.store, 'generator/conv3', LATENT_CHANNELS + 1, 64, 3, { padding: 1 });
     this.conv4 = new Conv2d(this.store, 'generator/conv4', 64 + 1, 32, 3, { padding: 1 });
     this.conv5 = new Conv2d(this.store, 'generator/conv5', 32 + 1, 1, 3, { padding: 1 });
-  }
-
-  prior(x: tf.Tensor4D): DiagonalGaussian {
-    this.checkImages(x, 'x');
-    return this.priorNet.apply(x);
-  }
-
-  recognition(x: tf.Tensor4D, xPerturbed: tf.Tensor4D): DiagonalGaussian {
-    this.checkImages(x, 'x');
-    this.checkImages(xPerturbed, 'xPerturbed');
-    const xx = tf.concat([x, xPerturbed], 3);
-    try {
-      return this.recognitionNet.apply(xx);
-    } finally {
-      xx.dispose();
-    }
   }
 
   generateLogits(x: tf.Tensor4D, z: tf.Tensor2D): tf.Tensor4D {

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CVAEBase, type CVAEOptions } from './cvae-base';
-import { Dense, flattenSingleChannel } from './layers';
+import { Dense, flattenChannelsFirst, flattenSingleChannel } from './layers';
 import type { DiagonalGaussian } from './types';
 import type { VariableStore } from './variable-store';
 
@@ -24,9 +24,13 @@ class FcEncoder {
     this.fc22 = new Dense(store, `${scope}/fc22`, PIXELS, PIXELS);
   }
 
-  apply(features: tf.Tensor2D): DiagonalGaussian {
-    const h = this.fc1.apply(features, 'relu');
-    return { mu: this.fc21.apply(h), logvar: this.fc22.apply(h) };
+  /** PyTorch flattens (C, H, W): for the recognition network x's pixels, then x̃'s. */
+  apply(x: tf.Tensor4D): DiagonalGaussian {
+    const out = tf.tidy(() => {
+      const h = this.fc1.apply(flattenChannelsFirst(x), 'relu');
+      return [this.fc21.apply(h), this.fc22.apply(h)];
+    });
+    return { mu: out[0], logvar: out[1] };
   }
 }
 
@@ -34,8 +38,8 @@ export class MnistFc extends CVAEBase {
   readonly architecture = 'mnist_fc' as const;
   readonly inputShape: [number, number, number] = [28, 28, 1];
   readonly latentDim = PIXELS;
-  private readonly priorNet: FcEncoder;
-  private readonly recognitionNet: FcEncoder;
+  protected readonly priorNet: FcEncoder;
+  protected readonly recognitionNet: FcEncoder;
   private readonly fc3: Dense;
   private readonly fc4: Dense;
 
@@ -45,26 +49,6 @@ export class MnistFc extends CVAEBase {
     this.recognitionNet = new FcEncoder(this.store, 'recognition', 2 * PIXELS);
     this.fc3 = new Dense(this.store, 'generator/fc3', 2 * PIXELS, PIXELS);
     this.fc4 = new Dense(this.store, 'generator/fc4', PIXELS, PIXELS);
-  }
-
-  prior(x: tf.Tensor4D): DiagonalGaussian {
-    this.checkImages(x, 'x');
-    const out = tf.tidy(() => {
-      const g = this.priorNet.apply(flattenSingleChannel(x));
-      return [g.mu, g.logvar];
-    });
-    return { mu: out[0], logvar: out[1] };
-  }
-
-  recognition(x: tf.Tensor4D, xPerturbed: tf.Tensor4D): DiagonalGaussian {
-    this.checkImages(x, 'x');
-    this.checkImages(xPerturbed, 'xPerturbed');
-    const out = tf.tidy(() => {
-      // PyTorch concatenates along channels then flattens (C, H, W): x's pixels, then x̃'s.
-      const g = this.recognitionNet.apply(tf.concat([flattenSingleChannel(x), flattenSingleChannel(xPerturbed)], 1));
-      return [g.mu, g.logvar];
-    });
-    return { mu: out[0], logvar: out[1] };
   }
 
   generateLogits(x: tf.Tensor4D, z: tf.Tensor2D): tf.Tensor4D {

@@ -94,8 +94,8 @@ export class MnistStn extends CVAEBase {
   readonly architecture = 'mnist_stn' as const;
   readonly inputShape: [number, number, number] = [CANVAS, CANVAS, 1];
   readonly latentDim = LATENT;
-  private readonly priorNet: StnEncoder;
-  private readonly recognitionNet: StnEncoder;
+  protected readonly priorNet: StnEncoder;
+  protected readonly recognitionNet: StnEncoder;
   private readonly fc: Dense;
   private readonly stns: SpatialTransformer[] = [];
   private readonly block: StnBlock;
@@ -109,22 +109,6 @@ export class MnistStn extends CVAEBase {
     for (let k = 0; k < TRANSFORMERS; k++) this.stns.push(new SpatialTransformer(this.store, `generator/stns/${k}`));
     this.block = new StnBlock(this.store, 'generator/block', TRANSFORMERS);
     this.conv = new Conv2d(this.store, 'generator/conv', TRANSFORMERS, 1, 5);
-  }
-
-  prior(x: tf.Tensor4D, training = false): DiagonalGaussian {
-    this.checkImages(x, 'x');
-    return this.priorNet.apply(x, training);
-  }
-
-  recognition(x: tf.Tensor4D, xPerturbed: tf.Tensor4D, training = false): DiagonalGaussian {
-    this.checkImages(x, 'x');
-    this.checkImages(xPerturbed, 'xPerturbed');
-    const xx = tf.concat([x, xPerturbed], 3);
-    try {
-      return this.recognitionNet.apply(xx, training);
-    } finally {
-      xx.dispose();
-    }
   }
 
   generateLogits(x: tf.Tensor4D, z: tf.Tensor2D, training = false): tf.Tensor4D {

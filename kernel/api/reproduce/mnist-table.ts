@@ -16,7 +16,7 @@ import { loadConfig } from '../config/load';
 import { LIMITED_DATA_TOLERANCE } from '../evaluate/claims';
 import { calibrateRun, evaluateRun, type EvalResult, type RadiusResult } from '../evaluate/run';
 import { fromReferenceConfig } from '../config/from-reference';
-import { readTrainerState } from '../runs/checkpoint';
+import { readJsonOrNull, readTrainerState } from '../runs/checkpoint';
 import { EVAL_FILE, RADIUS_FILE, RADIUS_NORMS_FILE } from '../runs/open-run';
 import { readRunRecord, type RunRecord } from '../runs/run-record';
 import { writeFileAtomic } from '../runs/atomic-dir';
@@ -139,15 +139,6 @@ export interface MnistTable {
 export const MNIST_TABLE_FILE = 'mnist-table.json';
 export const MNIST_TABLE_MARKDOWN = 'mnist-table.md';
 
-
-function readJson<T>(file: string): T | null {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
-  } catch {
-    return null;
-  }
-}
-
 export function limitedDataOrdering(rows: readonly MnistTableRow[]): LimitedDataOrdering | null {
   const pgd = (c: MnistTableConfig) => rows.find((r) => r.config === c)?.eval.pgdAE;
   const fresh = pgd('mnist_stn_rts');
@@ -194,8 +185,8 @@ export async function mnistTableRow(config: MnistTableConfig, runDir: string, op
   const at = options.onProgress ?? (() => undefined);
 
   // ε from validation latent norms, unless radius.json and its norms are from this very checkpoint.
-  let radius = readJson<RadiusResult>(path.join(dir, RADIUS_FILE));
-  const norms = readJson<{ globalStep?: number }>(path.join(dir, RADIUS_NORMS_FILE));
+  let radius = readJsonOrNull<RadiusResult>(path.join(dir, RADIUS_FILE));
+  const norms = readJsonOrNull<{ globalStep?: number }>(path.join(dir, RADIUS_NORMS_FILE));
   if (radius && radius.globalStep === state.globalStep && norms?.globalStep === state.globalStep) at('radius', 1, 1, true);
   else {
     radius = await calibrateRun(dir, {
@@ -208,7 +199,7 @@ export async function mnistTableRow(config: MnistTableConfig, runDir: string, op
   }
 
   // Evaluation at the reference's ε with its protocol (PGD scored at its final iterate).
-  let evaluation = readJson<EvalResult>(path.join(dir, EVAL_FILE));
+  let evaluation = readJsonOrNull<EvalResult>(path.join(dir, EVAL_FILE));
   const evalLimit = options.evalLimit ?? 10000;
   const current = evaluation && evaluation.globalStep === state.globalStep && evaluation.radius === referenceRadius && evaluation.n >= evalLimit;
   if (evaluation && current) at('eval', evaluation.n, evaluation.n, true);
@@ -308,7 +299,7 @@ export async function reproduceMnistTable(options: MnistTableOptions = {}): Prom
   }
   // Rows of configs this call did not run (`only`) are kept from the folder's earlier table, so
   // configs trained one call at a time still add up to the whole table.
-  const earlier = readJson<MnistTable>(path.join(outDir, MNIST_TABLE_FILE));
+  const earlier = readJsonOrNull<MnistTable>(path.join(outDir, MNIST_TABLE_FILE));
   if (earlier && earlier.budget === budget) {
     for (const r of earlier.rows) if (!configs.includes(r.config) && MNIST_TABLE_CONFIGS.includes(r.config)) rows.push(r);
   }

@@ -26,6 +26,7 @@ import { RobustTrainer } from '../robust-train/trainer';
 import { maxCertifiableRadius } from '../robustness/smoothing';
 import { LATENT_ATTACK_PRESETS } from '../robustness/latent-attack';
 import { writeFileAtomic } from '../runs/atomic-dir';
+import { readJsonOrNull } from '../runs/checkpoint';
 import { readRunRecord } from '../runs/run-record';
 import { formatDuration } from '../display/html';
 
@@ -106,6 +107,15 @@ export const ROBUST_TABLE_METHODS = ['none', 'sample_aug', 'cvae_aug', 'cvae_att
 /** The methods a table can run: the four of Table 1 and the smoothing runs (`cvae_gaussian`, every σ). */
 export const ROBUST_TABLE_ALL_METHODS = [...ROBUST_TABLE_METHODS, 'cvae_gaussian'] as const;
 export type RobustTableMethod = (typeof ROBUST_TABLE_ALL_METHODS)[number];
+
+/** Checks a list of method names (at least one, each of `ROBUST_TABLE_ALL_METHODS`); `where` names the option in errors. */
+export function robustTableMethods(names: readonly string[], where = 'methods'): RobustTableMethod[] {
+  if (names.length === 0) throw new ConfigError(`${where}: give at least one method: some of ${ROBUST_TABLE_ALL_METHODS.join(', ')}`);
+  for (const m of names) {
+    if (!(ROBUST_TABLE_ALL_METHODS as readonly string[]).includes(m)) throw new ConfigError(`${where}: unknown method "${m}"; expected some of ${ROBUST_TABLE_ALL_METHODS.join(', ')}`);
+  }
+  return names as RobustTableMethod[];
+}
 
 const METHOD_LABELS: Record<string, string> = {
   none: 'standard training',
@@ -240,14 +250,6 @@ export interface RobustTable {
 export const ROBUST_TABLE_FILE = 'robust-table.json';
 export const ROBUST_TABLE_MARKDOWN = 'robust-table.md';
 
-function readJson<T>(file: string): T | null {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
-  } catch {
-    return null;
-  }
-}
-
 /** 1, 2 or 5 × 10^k: the step of a grid of about `parts` steps up to `max`. */
 function niceStep(max: number, parts: number): number {
   const raw = max / parts;
@@ -283,6 +285,7 @@ export async function reproduceRobustTable(options: RobustTableOptions = {}): Pr
     throw new ConfigError(`--budget must be one of ${ROBUST_TABLE_BUDGETS.join(', ')}, got "${String(options.budget)}"`);
   }
   const budget = b ?? robustTableBudget(options.budget as RobustTableBudgetName);
+  const methods = options.methods === undefined ? ROBUST_TABLE_ALL_METHODS : robustTableMethods(options.methods);
   const cvaeDir = path.resolve(options.cvae ?? defaultCvaeRun(set));
   checkCvae(cvaeDir, set, options.cvae !== undefined);
   const cvaeRecord = readRunRecord(cvaeDir);
@@ -298,11 +301,6 @@ export async function reproduceRobustTable(options: RobustTableOptions = {}): Pr
   const rows: RobustTableRow[] = [];
   const certification: RobustTableCertification[] = [];
   let cvaeStep = 0;
-  const methods = options.methods ?? ROBUST_TABLE_ALL_METHODS;
-  for (const m of methods) {
-    if (!(ROBUST_TABLE_ALL_METHODS as readonly string[]).includes(m)) throw new ConfigError(`methods: unknown method "${m}"; expected some of ${ROBUST_TABLE_ALL_METHODS.join(', ')}`);
-  }
-  if (methods.length === 0) throw new ConfigError('methods: give at least one method');
   const chosen = configs.filter((c) => (methods as readonly string[]).includes(c.method));
   // The corrupted test images, made once per call for every config that needs its corruption stage.
   let testSet: CorruptedTestSet | null = null;
@@ -336,7 +334,7 @@ export async function reproduceRobustTable(options: RobustTableOptions = {}): Pr
       trainer.dispose();
     }
 
-    let evaluation = readJson<RobustEvalResult>(path.join(runDir, ROBUST_EVAL_FILE));
+    let evaluation = readJsonOrNull<RobustEvalResult>(path.join(runDir, ROBUST_EVAL_FILE));
     const evalCurrent =
       evaluation &&
       evaluation.globalStep === globalStep &&
@@ -361,7 +359,7 @@ export async function reproduceRobustTable(options: RobustTableOptions = {}): Pr
     cvaeStep = evaluation.cvae?.globalStep ?? cvaeStep;
 
     // A separate stage and file, so tables evaluated before it existed only add it.
-    let ood = readJson<RobustOodResult>(path.join(runDir, ROBUST_OOD_FILE));
+    let ood = readJsonOrNull<RobustOodResult>(path.join(runDir, ROBUST_OOD_FILE));
     const oodCurrent = ood && ood.globalStep === globalStep && ood.n === budget.evalImages && ood.severity === CORRUPTION_SEVERITY;
     if (ood && oodCurrent) at('ood', 1, 1, true);
     else {
@@ -406,7 +404,7 @@ export async function reproduceRobustTable(options: RobustTableOptions = {}): Pr
     });
 
     if (c.sigma !== null) {
-      let cert = readJson<CertifyRunResult>(path.join(runDir, certifyFile(c.sigma)));
+      let cert = readJsonOrNull<CertifyRunResult>(path.join(runDir, certifyFile(c.sigma)));
       const certCurrent =
         cert &&
         cert.globalStep === globalStep &&
@@ -448,7 +446,7 @@ export async function reproduceRobustTable(options: RobustTableOptions = {}): Pr
   }
   // Rows of methods this call did not run (`methods`) are kept from the folder's earlier table of
   // the same budget and set, so the table adds up across calls (notebook 04 runs four methods, 05 the rest).
-  const earlier = readJson<RobustTable>(path.join(outDir, ROBUST_TABLE_FILE));
+  const earlier = readJsonOrNull<RobustTable>(path.join(outDir, ROBUST_TABLE_FILE));
   if (earlier && earlier.set === set && JSON.stringify(earlier.budget) === JSON.stringify(budget) && earlier.cvae?.runDir === cvaeDir) {
     const ran = new Set(chosen.map((c) => c.config));
     const known = new Set(configs.map((c) => c.config));

@@ -11,32 +11,24 @@ import { writeFileAtomic } from '../runs/atomic-dir';
 import type { ClassifierFn } from '../robustness/classifier';
 import { certify, summarizeCertification, type CertificationProgress, type CertificationSummary } from '../robustness/smoothing';
 import { PerturbationSet } from '../models/perturbation-set';
-import { openRobustRun, openRunCvae, robustTestPairs, type CvaeUsed, type RobustCheckpointName } from './open';
+import { openRobustRun, openRunCvae, robustTestPairs, type CvaeUsed, type RobustCheckpointName, type RobustRunOptions } from './open';
 
 /** The certification file of σ in a run folder. */
 export function certifyFile(sigma: number): string {
   return `certify-sigma-${sigma}.json`;
 }
 
-export interface CertifyRunOptions {
+export interface CertifyRunOptions extends RobustRunOptions {
   /** Latent noise σ (prior-normalised units); usually the σ the run was trained with. */
   sigma: number;
   /** Estimation samples per image (default 10,000), selection samples (default 100), level (default 0.001). */
   n?: number;
   n0?: number;
   alpha?: number;
-  /** First N test images (default 100). */
-  limit?: number;
   /** Noisy samples decoded and classified at once (default 500). */
   batchSize?: number;
   /** Radii of the certified-accuracy curve (default 11 points from 0 to the largest certifiable radius). */
   radii?: number[];
-  checkpoint?: RobustCheckpointName;
-  cvae?: string;
-  dataDir?: string;
-  seed?: number;
-  save?: boolean;
-  signal?: AbortSignal;
   callbacks?: { onExampleEnd?: Callback<CertificationProgress> };
 }
 

@@ -21,7 +21,7 @@ import { ArgumentError, ConfigError, InterruptedError } from '../errors';
 import { throwIfInterrupted, yieldToEventLoop } from '../interrupt';
 import type { ClassifierFn } from '../robustness/classifier';
 import { writeFileAtomic } from '../runs/atomic-dir';
-import { openRobustRun, robustTestPairs, type RobustCheckpointName } from './open';
+import { openRobustRun, robustTestPairs, type RobustCheckpointName, type RobustRunOptions } from './open';
 
 export const ROBUST_OOD_FILE = 'robust-ood.json';
 
@@ -201,20 +201,12 @@ function checkSameImages(set: CorruptedTestSet, images: ImageDataset, seed: numb
   }
 }
 
-export interface RobustOodOptions {
-  /** First N test images (default all). */
-  limit?: number;
-  checkpoint?: RobustCheckpointName;
-  dataDir?: string;
-  /** Seed of the corruptions (default: the config's). */
-  seed?: number;
+/** Seeded by `seed` (default: the config's); saves robust-ood.json unless `save: false`. It uses no CVAE. */
+export interface RobustOodOptions extends Omit<RobustRunOptions, 'cvae'> {
   /** Default 5. */
   severity?: number;
   /** A test set already corrupted for these images (`corruptTestSet`), to corrupt once for many runs. */
   testSet?: CorruptedTestSet;
-  /** Write robust-ood.json (default true). */
-  save?: boolean;
-  signal?: AbortSignal;
   callbacks?: { onCorruptionEnd?: Callback<CorruptionProgress & { stage: 'corrupt' | 'classify' }> };
 }
 

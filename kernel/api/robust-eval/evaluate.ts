@@ -21,7 +21,7 @@ import { writeFileAtomic } from '../runs/atomic-dir';
 import { LATENT_ATTACK_PRESETS, latentAttack } from '../robustness/latent-attack';
 import type { ClassifierFn } from '../robustness/classifier';
 import { corruptTestSet, evaluateOnCorruptions, type CorruptionAccuracy, type CorruptionProgress } from './corruption-eval';
-import { openRobustRun, openRunCvae, robustTestPairs, type CvaeUsed, type RobustCheckpointName } from './open';
+import { openRobustRun, openRunCvae, robustTestPairs, type CvaeUsed, type RobustCheckpointName, type RobustRunOptions } from './open';
 import { setRadii, type SetRadii } from './radii';
 
 export const ROBUST_EVAL_FILE = 'robust-eval.json';
@@ -39,30 +39,18 @@ export interface RobustEvalProgress {
   total: number;
 }
 
-export interface RobustEvalOptions {
+export interface RobustEvalOptions extends RobustRunOptions {
   /** `pgd` (default) or `none` (clean and real perturbations only). */
   attack?: RobustEvalAttack;
   /** Latent radii to attack at (default: the set's p50, p75 and max latent norm). */
+  radii?: number[];
   /** Latent PGD steps (default 50, the reference's evaluation setting; fewer only to try the pipeline). */
   steps?: number;
-  radii?: number[];
-  /** First N test images (default all). */
-  limit?: number;
-  /** Checkpoint of the classifier (default "best" when it exists, else "latest"). */
-  checkpoint?: RobustCheckpointName;
-  /** The CVAE run folder to attack with (default: the one the run trained against). */
-  cvae?: string;
-  dataDir?: string;
-  /** Seed of the real perturbations and the attack's random starts (default: the config's). */
-  seed?: number;
   /**
    * Also evaluate on the corruption suite's 12 training and 3 held-out corruptions at severity 5
    * (default true; seeded by `seed`).
    */
   corruptions?: boolean;
-  /** Write robust-eval.json and the picture (default true). */
-  save?: boolean;
-  signal?: AbortSignal;
   callbacks?: {
     onBatchEnd?: Callback<RobustEvalProgress>;
     onRadiiComputed?: Callback<SetRadii>;

@@ -4,7 +4,7 @@
  * held-out (OOD) common corruptions, and certification by randomized
  * smoothing in latent space, each saved atomically beside the run.
  */
-export { openRobustRun, openRunCvae, robustTestPairs, type CvaeUsed, type OpenedRobustRun, type RobustCheckpointName } from './open';
+export { openRobustRun, openRunCvae, robustTestPairs, type CvaeUsed, type OpenedRobustRun, type RobustCheckpointName, type RobustRunOptions } from './open';
 export { setRadii, type SetRadii, type SetRadiusName } from './radii';
 export {
   radiusKey,

@@ -21,6 +21,23 @@ import { RUN_FILE } from '../runs/run-record';
 
 export type RobustCheckpointName = 'best' | 'latest';
 
+/** The options every evaluation of a robust run takes (`robustEvalRun`, `certifyRun`, `robustOodRun`). */
+export interface RobustRunOptions {
+  /** First N test images (default all; `certifyRun`: `DEFAULT_CERTIFY_LIMIT`). */
+  limit?: number;
+  /** Checkpoint of the classifier (default "best" when it exists, else "latest"). */
+  checkpoint?: RobustCheckpointName;
+  /** The CVAE run folder whose set to use (default: the one the run trained against). */
+  cvae?: string;
+  /** Folder with the dataset files (checked against the run's recorded dataset). */
+  dataDir?: string;
+  /** Seed of the real perturbations and every random draw (default: the config's). */
+  seed?: number;
+  /** Write the result beside the run (default true). */
+  save?: boolean;
+  signal?: AbortSignal;
+}
+
 /** The CVAE a robust run used (or is evaluated against): its run folder, checkpoint and global step. */
 export interface CvaeUsed {
   runDir: string;

@@ -135,6 +135,15 @@ export async function saveCheckpoint(dir: string, args: SaveCheckpointArgs): Pro
   writeDirAtomic(dir, files, args.hooks);
 }
 
+/** A JSON file an earlier step saved, or null when it is missing or unreadable (the caller then computes it again). */
+export function readJsonOrNull<T>(file: string): T | null {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}
+
 export function readJson<T>(file: string): T {
   let text: string;
   try {
@@ -167,16 +176,24 @@ export function readWeights(dir: string, manifest: tf.io.WeightsManifestConfig, 
   return tf.io.decodeWeights(ab, specs);
 }
 
-/** Reads `model.json` of a checkpoint directory (recovering an interrupted swap first). */
-export function readModelJson(dir: string): ModelJson {
+/**
+ * Reads `model.json` of a checkpoint directory (recovering an interrupted swap first) and checks
+ * it is a checkpoint of `format`; `kind` names it in the error ("CVAE", "classifier").
+ */
+export function readCheckpointJson<T extends { format: string; modelTopology: unknown; weightsManifest: unknown }>(dir: string, format: T['format'], kind: string): T {
   recoverDir(dir);
   const file = path.join(dir, MODEL_FILE);
   if (!fs.existsSync(file)) throw new CheckpointError(`no checkpoint in ${dir} (missing ${MODEL_FILE})`);
-  const json = readJson<ModelJson>(file);
-  if (json.format !== CHECKPOINT_FORMAT || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new CheckpointError(`${file}: not a pertset CVAE checkpoint (format "${String(json.format)}", expected "${CHECKPOINT_FORMAT}")`);
+  const json = readJson<T>(file);
+  if (json.format !== format || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
+    throw new CheckpointError(`${file}: not a pertset ${kind} checkpoint (format "${String(json.format)}", expected "${format}")`);
   }
   return json;
+}
+
+/** Reads `model.json` of a CVAE checkpoint directory. */
+export function readModelJson(dir: string): ModelJson {
+  return readCheckpointJson<ModelJson>(dir, CHECKPOINT_FORMAT, 'CVAE');
 }
 
 /** Copies a checkpoint's weights into `model` (names and shapes must match exactly). */

@@ -3,14 +3,12 @@
  * (checkpoint.ts), with format `pertset-classifier` and the classifier's spec as topology, so
  * `loadClassifier(dir)` rebuilds the architecture (input size, classes, depth, width) by itself.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import type * as tf from '@tensorflow/tfjs';
 import { createClassifier } from '../classifiers/registry';
 import type { Classifier, ClassifierSpec } from '../classifiers/types';
 import { CheckpointError } from '../errors';
-import { recoverDir, writeDirAtomic, type AtomicWriteHooks } from './atomic-dir';
-import { assignWeights, encodeVariables, MODEL_FILE, readJson, withTrainerFiles, type NamedTensor } from './checkpoint';
+import { writeDirAtomic, type AtomicWriteHooks } from './atomic-dir';
+import { assignWeights, encodeVariables, readCheckpointJson, withTrainerFiles, type NamedTensor } from './checkpoint';
 
 export const CLASSIFIER_CHECKPOINT_FORMAT = 'pertset-classifier';
 
@@ -36,14 +34,7 @@ export async function saveClassifierCheckpoint(dir: string, args: SaveClassifier
 
 /** `model.json` of a classifier checkpoint (recovering an interrupted swap first). */
 export function readClassifierJson(dir: string): ClassifierModelJson {
-  recoverDir(dir);
-  const file = path.join(dir, MODEL_FILE);
-  if (!fs.existsSync(file)) throw new CheckpointError(`no checkpoint in ${dir} (missing ${MODEL_FILE})`);
-  const json = readJson<ClassifierModelJson>(file);
-  if (json.format !== CLASSIFIER_CHECKPOINT_FORMAT || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new CheckpointError(`${file}: not a pertset classifier checkpoint (format "${String(json.format)}", expected "${CLASSIFIER_CHECKPOINT_FORMAT}")`);
-  }
-  return json;
+  return readCheckpointJson<ClassifierModelJson>(dir, CLASSIFIER_CHECKPOINT_FORMAT, 'classifier');
 }
 
 /** Copies a checkpoint's weights into `classifier` (same architecture; names and shapes must match). */

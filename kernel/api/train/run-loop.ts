@@ -85,6 +85,7 @@ export abstract class RunLoop<Config extends LoopConfig, Progress extends StepPr
   /** The best validation metric so far (null before the first epoch). */
   protected best: number | null = null;
   private finishedFlag = false;
+  private readOnlyFlag = false;
   private epochSums: Record<string, number>;
   private readonly epochs: Summary[] = [];
   private status: RunStatusWriter | null = null;
@@ -185,6 +186,10 @@ export abstract class RunLoop<Config extends LoopConfig, Progress extends StepPr
   }
   get finished(): boolean {
     return this.finishedFlag;
+  }
+  /** True when the run had already finished when it was opened: nothing is written into its folder. */
+  get readOnly(): boolean {
+    return this.readOnlyFlag;
   }
   /** One summary per completed epoch. */
   get history(): Summary[] {
@@ -368,6 +373,14 @@ export abstract class RunLoop<Config extends LoopConfig, Progress extends StepPr
       }, this.bestBy.better);
     } else if (!resume && checkpointExists(latest)) {
       throw new ConfigError(`${this.runDir} already holds a training run; resume it or choose another output directory`);
+    }
+    if (this.finishedFlag && this.epochIndex >= this.config.training.epochs) {
+      // A finished run is only read: its config.json, run.json and checkpoints stay as training
+      // wrote them (other reproductions may share the folder), and no lock is left in it.
+      this.readOnlyFlag = true;
+      // (`runLock` stays set, released, so a stale lock's takeover is still reported.)
+      this.runLock?.release();
+      return;
     }
     ensureDir(this.runDir, 'run folder');
     writeFileAtomic(path.join(this.runDir, 'config.json'), JSON.stringify(this.config.json, null, 2));

@@ -9,7 +9,7 @@ import { maxCertifiableRadius } from '../../api/robustness';
 import { intOption, numberOption, parse } from '../args';
 import type { Command } from '../main';
 import { createProgress, interruptible, withStdoutReserved, type Progress } from '../progress';
-import { backendOption } from '../run-options';
+import { backendOption, ROBUST_RUN_OPTIONS, ROBUST_RUN_USAGE, robustRunOptions } from '../run-options';
 
 const USAGE = `usage: pertset certify --run DIR --sigma S [--n N] [--n0 N] [--alpha A] [--limit N] [--batch N]
                        [--radius R ...] [--checkpoint best|latest] [--cvae RUN_DIR] [--data DIR]
@@ -20,18 +20,20 @@ of its CVAE (Cohen et al.'s CERTIFY): n0 noisy samples g(x, μ_p + σ_p·σ·n) 
 fresh ones bound its probability p̲ from below (one-sided Clopper–Pearson at level α), the image
 is certified at latent radius σ·Φ⁻¹(p̲) or abstains when p̲ < 1/2. No radius can exceed
 σ·Φ⁻¹(α^(1/n)) (3.1986·σ at n = 10,000, α = 0.001): that is how the paper chose its σ.
-  --sigma S        latent noise σ (> 0), usually the σ the run was trained with (attack.sigma)
-  --n N            estimation samples per image (default 10000)
-  --n0 N           selection samples per image (default 100)
-  --alpha A        1 − confidence (default 0.001)
-  --limit N        first N test images (default ${DEFAULT_CERTIFY_LIMIT})
-  --batch N        noisy samples decoded and classified at once (default 500)
-  --radius R       a radius of the certified-accuracy curve; repeat for several
-                   (default 11 points from 0 to the largest certifiable radius)
-  --checkpoint C   best (default when it exists) or latest
-  --cvae RUN_DIR   the CVAE run to smooth in (default: the one the run trained against)
-  --json           print one JSON object: {sigma, n, alpha, certifiedAccuracy: [{radius, accuracy}],
-                   averageRadius, abstain, maxRadius, ...}
+  --run DIR          the robust-train run folder
+  --sigma S          latent noise σ (> 0), usually the σ the run was trained with (attack.sigma)
+  --n N              estimation samples per image (default 10000)
+  --n0 N             selection samples per image (default 100)
+  --alpha A          1 − confidence (default 0.001)
+  --limit N          first N test images (default ${DEFAULT_CERTIFY_LIMIT})
+  --batch N          noisy samples decoded and classified at once (default 500)
+  --radius R         a radius of the certified-accuracy curve; repeat for several
+                     (default 11 points from 0 to the largest certifiable radius)
+  --cvae RUN_DIR     the CVAE run to smooth in (default: the one the run trained against)
+${ROBUST_RUN_USAGE}
+  --seed S           seed of the noise (default: the config's)
+  --json             print one JSON object: {sigma, n, alpha, certifiedAccuracy: [{radius, accuracy}],
+                     averageRadius, abstain, maxRadius, ...}
 Writes DIR/certify-sigma-<S>.json.`;
 
 export const command: Command = {
@@ -39,33 +41,21 @@ export const command: Command = {
   usage: USAGE,
   async run(argv) {
     const { values } = parse('certify', argv, {
-      run: { type: 'string' },
+      ...ROBUST_RUN_OPTIONS,
       sigma: { type: 'string' },
       n: { type: 'string' },
       n0: { type: 'string' },
       alpha: { type: 'string' },
-      limit: { type: 'string' },
       batch: { type: 'string' },
-      radius: { type: 'string', multiple: true },
-      checkpoint: { type: 'string' },
-      cvae: { type: 'string' },
-      data: { type: 'string' },
-      seed: { type: 'string' },
-      backend: { type: 'string' },
-      json: { type: 'boolean' },
     });
-    const runDir = values.run as string | undefined;
-    if (!runDir) throw new ConfigError('--run DIR is required (see `pertset certify --help`)');
+    const { runDir, options, json } = robustRunOptions('certify', values);
     if (values.sigma === undefined) throw new ConfigError('--sigma S is required (the latent noise σ, e.g. the run\'s attack.sigma)');
     const sigma = Number(values.sigma);
     if (!Number.isFinite(sigma) || sigma <= 0) throw new ConfigError(`--sigma must be a number > 0, got "${values.sigma}"`);
     const alpha = numberOption('alpha', values.alpha as string | undefined);
     if (alpha !== undefined && !(alpha > 0 && alpha < 1)) throw new ConfigError(`--alpha must be in (0, 1), got "${values.alpha}"`);
     const radii = (values.radius as string[] | undefined)?.map((r) => numberOption('radius', r, 0)!);
-    const checkpoint = values.checkpoint as string | undefined;
-    if (checkpoint !== undefined && checkpoint !== 'best' && checkpoint !== 'latest') throw new ConfigError(`--checkpoint must be best or latest, got "${checkpoint}"`);
     const n = intOption('n', values.n as string | undefined, 1);
-    const json = values.json === true;
     const result = await withStdoutReserved(json, async () => {
       await initBackend({ backend: backendOption(values) });
       let progress: Progress | null = null;
@@ -76,13 +66,9 @@ export const command: Command = {
           n,
           n0: intOption('n0', values.n0 as string | undefined, 1),
           alpha,
-          limit: intOption('limit', values.limit as string | undefined, 1),
           batchSize: intOption('batch', values.batch as string | undefined, 1),
           radii,
-          checkpoint: checkpoint as 'best' | 'latest' | undefined,
-          cvae: values.cvae as string | undefined,
-          dataDir: values.data as string | undefined,
-          seed: intOption('seed', values.seed as string | undefined, -2147483648),
+          ...options,
           callbacks: {
             onExampleEnd: (p) => {
               certified += p.result.correct ? 1 : 0;

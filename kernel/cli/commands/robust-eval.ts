@@ -7,10 +7,10 @@
 import { initBackend } from '../../api/backend';
 import { ConfigError, InterruptedError } from '../../api/errors';
 import { ROBUST_EVAL_ATTACKS, ROBUST_EVAL_FILE, ROBUST_EVAL_PNG, robustEvalRun, type RobustEvalAttack } from '../../api/robust-eval';
-import { intOption, numberOption, parse } from '../args';
+import { numberOption, parse } from '../args';
 import type { Command } from '../main';
 import { createProgress, interruptible, withStdoutReserved, type Progress } from '../progress';
-import { backendOption } from '../run-options';
+import { backendOption, ROBUST_RUN_OPTIONS, ROBUST_RUN_USAGE, robustRunOptions } from '../run-options';
 
 const USAGE = `usage: pertset robust-eval --run DIR [--attack pgd|none] [--radius R ...] [--limit N]
                            [--checkpoint best|latest] [--cvae RUN_DIR] [--data DIR] [--seed S]
@@ -29,10 +29,9 @@ saturate), applied to the images the classifier takes (padded for the RTS config
                      75th percentile and the max of the set's validation latent norms, from the
                      CVAE run's radius.json or radius-norms.json, computed now when neither exists)
   --limit N          first N test images (default all 10,000)
-  --checkpoint C     best (default when it exists) or latest
   --cvae RUN_DIR     the CVAE run whose set to attack with (default: the one the run trained
                      against; required for runs of attack.type none and sample_aug)
-  --data DIR         folder with the dataset files (checked against the run's recorded sha256)
+${ROBUST_RUN_USAGE}
   --seed S           seed of the real perturbations, the attack's starts and the corruptions
                      (default: the config's)
   --skip-corruptions leave out the in-distribution and OOD corruption accuracies
@@ -46,20 +45,11 @@ export const command: Command = {
   usage: USAGE,
   async run(argv) {
     const { values } = parse('robust-eval', argv, {
-      run: { type: 'string' },
+      ...ROBUST_RUN_OPTIONS,
       attack: { type: 'string' },
-      radius: { type: 'string', multiple: true },
-      limit: { type: 'string' },
-      checkpoint: { type: 'string' },
-      cvae: { type: 'string' },
-      data: { type: 'string' },
-      seed: { type: 'string' },
       'skip-corruptions': { type: 'boolean' },
-      backend: { type: 'string' },
-      json: { type: 'boolean' },
     });
-    const runDir = values.run as string | undefined;
-    if (!runDir) throw new ConfigError('--run DIR is required (see `pertset robust-eval --help`)');
+    const { runDir, options, json } = robustRunOptions('robust-eval', values);
     const attack = (values.attack as string | undefined) ?? 'pgd';
     if (!(ROBUST_EVAL_ATTACKS as readonly string[]).includes(attack)) throw new ConfigError(`--attack must be one of ${ROBUST_EVAL_ATTACKS.join(', ')}, got "${attack}"`);
     const radii = (values.radius as string[] | undefined)?.map((r) => {
@@ -68,9 +58,6 @@ export const command: Command = {
       return v!;
     });
     if (radii && attack === 'none') throw new ConfigError('--radius is for --attack pgd');
-    const checkpoint = values.checkpoint as string | undefined;
-    if (checkpoint !== undefined && checkpoint !== 'best' && checkpoint !== 'latest') throw new ConfigError(`--checkpoint must be best or latest, got "${checkpoint}"`);
-    const json = values.json === true;
     const result = await withStdoutReserved(json, async () => {
       await initBackend({ backend: backendOption(values) });
       let progress: Progress | null = null;
@@ -78,11 +65,7 @@ export const command: Command = {
         return await interruptible('stopping the evaluation', () => robustEvalRun(runDir, {
           attack: attack as RobustEvalAttack,
           radii,
-          limit: intOption('limit', values.limit as string | undefined, 1),
-          checkpoint: checkpoint as 'best' | 'latest' | undefined,
-          cvae: values.cvae as string | undefined,
-          dataDir: values.data as string | undefined,
-          seed: intOption('seed', values.seed as string | undefined, -2147483648),
+          ...options,
           corruptions: values['skip-corruptions'] !== true,
           callbacks: {
             onCorruptionEnd: (p) => {

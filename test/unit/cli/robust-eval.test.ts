@@ -188,6 +188,8 @@ test('bad input is refused by name', async (t) => {
     [['reproduce', 'robust', '--set', 'cifar'], /--set must be one of linf, rts, got "cifar"/],
     [['reproduce', 'robust', '--set', 'linf', '--budget', 'full'], /--budget must be one of quick, compressed, got "full"/],
     [['reproduce', 'robust', '--set', 'linf'], /experiments\/reproduce-mnist-compressed\/mnist_fc_linf does not exist; create it with `pertset reproduce mnist --only mnist_fc_linf`/],
+    [['reproduce', 'robust', '--set', 'linf', '--only', 'none,fgsm'], /--only: unknown method "fgsm"; expected some of none, sample_aug, cvae_aug, cvae_attack, cvae_gaussian/],
+    [['reproduce', 'robust', '--set', 'linf', '--only', ','], /--only: give at least one method: some of none, sample_aug/],
   ];
   for (const [args, message] of cases) {
     const r = cli(...args);
@@ -266,4 +268,18 @@ test('reproduce robust: every method trained, evaluated and certified; a rerun s
   assert.equal(one.rows.length, 7);
   assert.equal(one.certification.length, 3);
   assert.deepEqual(one.rows[0].ood, first.table.rows[0].ood);
+});
+
+test('reproduce robust --only: the CLI runs just the methods named', async (t) => {
+  if (!need(t, DEPENDENCIES.sharedMnist)) return;
+  const r = await tinyRuns();
+  const outDir = path.join(tmp, 'only');
+  const out = cli('reproduce', 'robust', '--set', 'linf', '--budget', 'quick', '--only', 'none', '--cvae', r.cvae, '--out', outDir, '--data', sharedDataDir(), '--json');
+  assert.equal(out.code, 0, out.stderr);
+  const table = JSON.parse(out.stdout) as { rows: { config: string; method: string }[]; certification: unknown[] };
+  assert.deepEqual(table.rows.map((x) => x.config), ['mnist_linf_conv_none']);
+  assert.deepEqual(table.certification, [], 'no smoothing run was asked for');
+  assert.match(out.stderr, /\[1\/1\] mnist_linf_conv_none/);
+  assert.doesNotMatch(out.stderr, /sample_aug|cvae_attack|smoothing_/);
+  assert.deepEqual(fs.readdirSync(outDir).filter((f) => f.startsWith('mnist_')), ['mnist_linf_conv_none'], 'only that run folder is written');
 });

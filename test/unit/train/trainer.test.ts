@@ -98,6 +98,30 @@ test('resume from the latest checkpoint gives the same final weights as an unint
   second.dispose();
 });
 
+test('a finished run opened again is only read: every file byte-identical, no lock left, run() has nothing to do', async () => {
+  await uninterrupted();
+  const dir = tmpDir('finished');
+  const first = await Trainer.create(smallConfig(dir), { data: syntheticData() });
+  await first.run();
+  first.dispose();
+  const snapshot = () => Object.fromEntries((fs.readdirSync(dir, { recursive: true }) as string[])
+    .filter((f) => fs.statSync(path.join(dir, f)).isFile())
+    .map((f) => [f, fs.readFileSync(path.join(dir, f)).toString('base64')]));
+  const before = snapshot();
+  assert.ok('config.json' in before && 'run.json' in before);
+  const again = await Trainer.create(smallConfig(dir), { data: syntheticData() });
+  try {
+    assert.equal(again.readOnly, true);
+    assert.ok(!fs.existsSync(path.join(dir, 'run.lock')), 'no lock held on a finished run');
+    const res = await again.run();
+    assert.equal(res.status, 'finished');
+    assert.equal(again.globalStep, 6);
+  } finally {
+    again.dispose();
+  }
+  assert.deepEqual(snapshot(), before);
+});
+
 test('interrupt between steps saves, keeps the trainer consistent, and run() continues to the same result', async () => {
   const ref = await uninterrupted();
   const dir = tmpDir('interrupt');
