@@ -15,7 +15,7 @@ import { CLASSIFIER_ARCHITECTURES, type ClassifierArchitecture } from '../classi
 import { REFERENCE_DATASET_TYPES } from '../data/load';
 import { ConfigError } from '../errors';
 import { ARCHITECTURES } from '../models/types';
-import { RUN_FILE } from '../runs/run-record';
+import { RUN_FILE, runDirIdentity } from '../runs/run-record';
 import { applyCommonOverrides, num, oneOf, perturbationSpec, section, type Json } from './from-reference';
 import { readJsonFile } from './load';
 import { piecewiseLinear } from './schedules';
@@ -105,7 +105,8 @@ export function loadRobustConfig(nameOrFile: string, overrides: RobustConfigOver
 
 /**
  * The run folder and checkpoint a CVAE reference names (see the file comment). Relative paths
- * are resolved against `base` (default: the working directory, as the reference resolves them).
+ * are resolved against `base` (default: the working directory, as the reference resolves them);
+ * an existing folder is named by its real path (`runDirIdentity`).
  */
 export function resolveCvaeCheckpoint(ref: string, where = 'attack.checkpoint', base = process.cwd()): CvaeCheckpointRef {
   const p = path.resolve(base, ref);
@@ -120,9 +121,9 @@ export function resolveCvaeCheckpoint(ref: string, where = 'attack.checkpoint', 
   }
   const parent = path.dirname(p);
   if (path.basename(parent) === 'checkpoints' && fs.existsSync(path.join(path.dirname(parent), RUN_FILE))) {
-    return { runDir: path.dirname(parent), checkpoint: path.basename(p) };
+    return { runDir: runDirIdentity(path.dirname(parent)), checkpoint: path.basename(p) };
   }
-  return { runDir: p, checkpoint: 'latest' };
+  return { runDir: runDirIdentity(p), checkpoint: 'latest' };
 }
 
 function warningsOf(root: Json): string[] {
@@ -144,7 +145,7 @@ function applyRobustOverrides(json: Json, o: RobustConfigOverrides): Json {
     return v as Json;
   };
   applyCommonOverrides(out, o, ['step_size_schedule'], sec);
-  if (o.cvae !== undefined) sec('attack').checkpoint = path.resolve(o.cvae);
+  if (o.cvae !== undefined) sec('attack').checkpoint = runDirIdentity(o.cvae);
   return out;
 }
 

@@ -27,7 +27,7 @@ import { maxCertifiableRadius } from '../robustness/smoothing';
 import { LATENT_ATTACK_PRESETS } from '../robustness/latent-attack';
 import { writeFileAtomic } from '../runs/atomic-dir';
 import { readJsonOrNull } from '../runs/checkpoint';
-import { readRunRecord } from '../runs/run-record';
+import { readRunRecord, runDirIdentity } from '../runs/run-record';
 import { formatDuration } from '../display/html';
 
 export const ROBUST_TABLE_SETS = ['linf', 'rts'] as const;
@@ -286,7 +286,7 @@ export async function reproduceRobustTable(options: RobustTableOptions = {}): Pr
   }
   const budget = b ?? robustTableBudget(options.budget as RobustTableBudgetName);
   const methods = options.methods === undefined ? ROBUST_TABLE_ALL_METHODS : robustTableMethods(options.methods);
-  const cvaeDir = path.resolve(options.cvae ?? defaultCvaeRun(set));
+  const cvaeDir = runDirIdentity(options.cvae ?? defaultCvaeRun(set));
   checkCvae(cvaeDir, set, options.cvae !== undefined);
   const cvaeRecord = readRunRecord(cvaeDir);
   const notes: string[] = [];

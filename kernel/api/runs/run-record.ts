@@ -33,6 +33,16 @@ export interface RunRecord {
   updatedAt: string;
 }
 
+/**
+ * The path a run folder is recorded under where another run refers to it (a robust run's
+ * `attack.checkpoint`, an evaluation's CVAE): absolute, with links resolved, so a folder reached
+ * through a link (`pertset reproduce --runs`) names the same set as the folder itself.
+ */
+export function runDirIdentity(dir: string): string {
+  const absolute = path.resolve(dir);
+  return fs.existsSync(absolute) ? fs.realpathSync(absolute) : absolute;
+}
+
 export function runRecordPath(runDir: string): string {
   return path.join(runDir, RUN_FILE);
 }

@@ -58,6 +58,19 @@ test('the reference checkpoint path maps onto our run folders', () => {
   assert.deepEqual(c.attack.cvae, { runDir: run, checkpoint: 'best' });
 });
 
+test('a CVAE reached through a link is recorded under its real path, so --runs links name the same set', () => {
+  const run = tmpDir('cvaeidentity');
+  fs.writeFileSync(path.join(run, 'run.json'), '{}');
+  const links = tmpDir('cvaelinks');
+  fs.symlinkSync(run, path.join(links, 'mnist_stn_rts'));
+  const viaLink = loadRobustConfig('mnist_rts_conv_cvae_aug', { cvae: path.join(links, 'mnist_stn_rts') });
+  const direct = loadRobustConfig('mnist_rts_conv_cvae_aug', { cvae: run });
+  assert.equal(viaLink.attack.cvae!.runDir, fs.realpathSync(run));
+  assert.deepEqual(viaLink.json, direct.json);
+  // A folder that does not exist yet keeps its resolved path (it may be created later).
+  assert.equal(resolveCvaeCheckpoint(path.join(links, 'missing')).runDir, path.join(links, 'missing'));
+});
+
 test('overrides: --epochs rescales the LR schedule, the others land in the recorded JSON', () => {
   const c = loadRobustConfig('mnist_linf_conv_none', { epochs: 5, limit: 100, seed: 4, outDir: '/tmp/x' });
   assert.deepEqual(c.training.lr.knots, [0, 2, 5]);
